@@ -1,0 +1,11 @@
+//! The pure core of daemontools: state machines and codecs that take inputs (bytes,
+//! the current time, a directory listing) and return what to do. No I/O, no clock,
+//! no processes: the runtime crate carries out what this crate decides.
+#![forbid(unsafe_code)]
+
+pub mod getopt;
+pub mod pathexec;
+pub mod tai64;
+pub mod tai64n;
+pub mod tai64nlocal;
+pub mod tz;
