@@ -156,27 +156,45 @@ mod tests {
 
     #[test]
     fn clusters_and_order() {
-        assert_eq!(parse("udx", &["svc", "-dx", "-u", "s"]), (vec!["d".into(), "x".into(), "u".into()], vec!["s".into()]));
+        assert_eq!(
+            parse("udx", &["svc", "-dx", "-u", "s"]),
+            (vec!["d".into(), "x".into(), "u".into()], vec!["s".into()])
+        );
     }
 
     #[test]
     fn options_stop_at_the_first_operand() {
-        assert_eq!(parse("u", &["svc", "s1", "-u"]), (vec![], vec!["s1".into(), "-u".into()]));
+        assert_eq!(
+            parse("u", &["svc", "s1", "-u"]),
+            (vec![], vec!["s1".into(), "-u".into()])
+        );
     }
 
     #[test]
     fn double_dash_is_consumed_and_single_dash_is_an_operand() {
-        assert_eq!(parse("u", &["p", "-u", "--", "-u"]), (vec!["u".into()], vec!["-u".into()]));
-        assert_eq!(parse("u", &["p", "-", "-u"]), (vec![], vec!["-".into(), "-u".into()]));
+        assert_eq!(
+            parse("u", &["p", "-u", "--", "-u"]),
+            (vec!["u".into()], vec!["-u".into()])
+        );
+        assert_eq!(
+            parse("u", &["p", "-", "-u"]),
+            (vec![], vec!["-".into(), "-u".into()])
+        );
         assert_eq!(parse("u", &["p", "--x"]), (vec![], vec![]));
     }
 
     #[test]
     fn arguments_attached_separate_and_empty() {
         assert_eq!(parse("o:", &["p", "-o5", "x"]).0, vec!["o=5"]);
-        assert_eq!(parse("o:", &["p", "-o", "5", "x"]), (vec!["o=5".into()], vec!["x".into()]));
+        assert_eq!(
+            parse("o:", &["p", "-o", "5", "x"]),
+            (vec!["o=5".into()], vec!["x".into()])
+        );
         assert_eq!(parse("o:", &["p", "-o", ""]), (vec!["o=".into()], vec![]));
-        assert_eq!(parse("ao:", &["p", "-ao", "-a"]), (vec!["a".into(), "o=-a".into()], vec![]));
+        assert_eq!(
+            parse("ao:", &["p", "-ao", "-a"]),
+            (vec!["a".into(), "o=-a".into()], vec![])
+        );
     }
 
     #[test]
@@ -187,8 +205,14 @@ mod tests {
 
     #[test]
     fn complaint_uses_the_basename_of_argv0() {
-        assert_eq!(complaint(b"/usr/bin/svc", &Opt::Illegal(b'z')).unwrap(), b"svc: illegal option -- z\n");
-        assert_eq!(complaint(b"", &Opt::Illegal(b'z')).unwrap(), b": illegal option -- z\n");
+        assert_eq!(
+            complaint(b"/usr/bin/svc", &Opt::Illegal(b'z')).unwrap(),
+            b"svc: illegal option -- z\n"
+        );
+        assert_eq!(
+            complaint(b"", &Opt::Illegal(b'z')).unwrap(),
+            b": illegal option -- z\n"
+        );
         assert_eq!(
             complaint(b"softlimit", &Opt::MissingArg(b'm')).unwrap(),
             b"softlimit: option requires an argument -- m\n"

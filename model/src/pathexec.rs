@@ -14,7 +14,10 @@ pub enum Failure {
 
 /// The paths to try for `file`: itself if it contains a `/`, else `dir/file` for each
 /// element of `path` (`/bin:/usr/bin` when PATH is unset), an empty element meaning `.`.
-pub fn candidates<'a>(file: &'a [u8], path: Option<&'a [u8]>) -> impl Iterator<Item = Vec<u8>> + 'a {
+pub fn candidates<'a>(
+    file: &'a [u8],
+    path: Option<&'a [u8]>,
+) -> impl Iterator<Item = Vec<u8>> + 'a {
     let direct = file.contains(&b'/');
     let dirs = if direct {
         None
@@ -22,10 +25,12 @@ pub fn candidates<'a>(file: &'a [u8], path: Option<&'a [u8]>) -> impl Iterator<I
         Some(path.unwrap_or(b"/bin:/usr/bin").split(|&c| c == b':'))
     };
     let single = direct.then(|| file.to_vec());
-    single.into_iter().chain(dirs.into_iter().flatten().map(move |dir| {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        [dir, b"/", file].concat()
-    }))
+    single
+        .into_iter()
+        .chain(dirs.into_iter().flatten().map(move |dir| {
+            let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+            [dir, b"/", file].concat()
+        }))
 }
 
 /// Chooses the error to report after a failed search, as upstream: the last
@@ -38,7 +43,10 @@ pub struct Search<E> {
 
 impl<E: Copy> Search<E> {
     pub fn new() -> Self {
-        Search { denied: None, last: None }
+        Search {
+            denied: None,
+            last: None,
+        }
     }
 
     /// Records a failed candidate; returns whether to go on to the next one.

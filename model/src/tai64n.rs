@@ -13,7 +13,9 @@ pub struct Stamper {
 
 impl Default for Stamper {
     fn default() -> Self {
-        Stamper { at_line_start: true }
+        Stamper {
+            at_line_start: true,
+        }
     }
 }
 

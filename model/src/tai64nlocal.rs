@@ -112,7 +112,12 @@ impl Localizer {
 /// Appends upstream's rendering of the label `@digits` to `out`: `YYYY-MM-DD
 /// HH:MM:SS.` and at least 9 digits of nanoseconds. Returns false, writing nothing,
 /// where glibc's `localtime` fails.
-fn convert(digits: &[u8], zone: &Zone, cached: &mut Option<(i64, Vec<u8>)>, out: &mut Vec<u8>) -> bool {
+fn convert(
+    digits: &[u8],
+    zone: &Zone,
+    cached: &mut Option<(i64, Vec<u8>)>,
+    out: &mut Vec<u8>,
+) -> bool {
     let mut secs: u64 = 0;
     let mut nanos: u64 = 0;
     for &c in digits {
@@ -187,15 +192,30 @@ mod tests {
 
     #[test]
     fn the_specification_examples() {
-        assert_eq!(utc("@4000000037c219bf2ef02e94 mark\n"), "1999-08-24 04:04:05.787492500 mark\n");
-        assert_eq!(utc("@400000000000000000000000\n"), "1969-12-31 23:59:50.000000000\n");
-        assert_eq!(utc("@4000000037c219bf2ef02e94mark\n"), "1999-08-24 04:04:05.787492500mark\n");
-        assert_eq!(utc("@4000000037c219bfffffffff x\n"), "1999-08-24 04:04:05.4294967295 x\n");
+        assert_eq!(
+            utc("@4000000037c219bf2ef02e94 mark\n"),
+            "1999-08-24 04:04:05.787492500 mark\n"
+        );
+        assert_eq!(
+            utc("@400000000000000000000000\n"),
+            "1969-12-31 23:59:50.000000000\n"
+        );
+        assert_eq!(
+            utc("@4000000037c219bf2ef02e94mark\n"),
+            "1999-08-24 04:04:05.787492500mark\n"
+        );
+        assert_eq!(
+            utc("@4000000037c219bfffffffff x\n"),
+            "1999-08-24 04:04:05.4294967295 x\n"
+        );
     }
 
     #[test]
     fn only_a_label_at_the_start_of_a_line_is_converted() {
-        assert_eq!(utc("x @400000000000000000000000\n"), "x @400000000000000000000000\n");
+        assert_eq!(
+            utc("x @400000000000000000000000\n"),
+            "x @400000000000000000000000\n"
+        );
         assert_eq!(
             utc("no label\n@400000000000000a00000000 a @400000000000000a00000000\n"),
             "no label\n1970-01-01 00:00:00.000000000 a @400000000000000a00000000\n"
@@ -219,7 +239,14 @@ mod tests {
 
     #[test]
     fn a_label_the_c_library_cannot_convert_is_copied_unchanged() {
-        for line in ["@ x\n", "@zz\n", "@4000000037c219bf x\n", "@4000000037C219BF2EF02E94 x\n", "@\n", "@7fffffffffffffff00000000\n"] {
+        for line in [
+            "@ x\n",
+            "@zz\n",
+            "@4000000037c219bf x\n",
+            "@4000000037C219BF2EF02E94 x\n",
+            "@\n",
+            "@7fffffffffffffff00000000\n",
+        ] {
             assert_eq!(utc(line), line);
         }
     }
@@ -229,14 +256,20 @@ mod tests {
         assert_eq!(utc("@4000000037c2"), "@4000000037c2");
         assert_eq!(utc("@"), "@");
         // A whole label without a newline at the end is converted.
-        assert_eq!(utc("@4000000037c219bf2ef02e94 x"), "1999-08-24 04:04:05.787492500 x");
+        assert_eq!(
+            utc("@4000000037c219bf2ef02e94 x"),
+            "1999-08-24 04:04:05.787492500 x"
+        );
     }
 
     #[test]
     fn other_bytes_pass_through() {
         let input = b"a\0b\r\n\xff\xfe\t\n\n@400000000000000a00000000\r\0\n";
         let out = localize(Zone::UTC, &[input]);
-        assert_eq!(out, b"a\0b\r\n\xff\xfe\t\n\n1970-01-01 00:00:00.000000000\r\0\n");
+        assert_eq!(
+            out,
+            b"a\0b\r\n\xff\xfe\t\n\n1970-01-01 00:00:00.000000000\r\0\n"
+        );
     }
 
     #[test]
@@ -247,16 +280,34 @@ mod tests {
         let mut read = |_: &[u8]| None;
         l.set_zone(Zone::from_env(Some(b"JST-9"), None, &mut read));
         l.feed(b"@400000000000000a00000000\n", &mut out);
-        assert_eq!(out, b"1970-01-01 00:00:00.000000000\n1970-01-01 09:00:00.000000000\n");
+        assert_eq!(
+            out,
+            b"1970-01-01 00:00:00.000000000\n1970-01-01 09:00:00.000000000\n"
+        );
     }
 
     fn line() -> impl Strategy<Value = Vec<u8>> {
         let label = (0u64..(1 << 40), any::<u32>()).prop_map(|(s, n)| {
-            crate::tai64::Tai64N { secs: UNIX_EPOCH - (1 << 39) + s, nanos: n }.to_label().to_vec()
+            crate::tai64::Tai64N {
+                secs: UNIX_EPOCH - (1 << 39) + s,
+                nanos: n,
+            }
+            .to_label()
+            .to_vec()
         });
         let text = proptest::collection::vec(any::<u8>(), 0..40);
-        let digits = proptest::collection::vec(prop_oneof![Just(b'0'), Just(b'f'), Just(b'A'), Just(b' ')], 0..30);
-        (prop_oneof![label, digits.prop_map(|d| [&b"@"[..], &d].concat()), Just(Vec::new())], text)
+        let digits = proptest::collection::vec(
+            prop_oneof![Just(b'0'), Just(b'f'), Just(b'A'), Just(b' ')],
+            0..30,
+        );
+        (
+            prop_oneof![
+                label,
+                digits.prop_map(|d| [&b"@"[..], &d].concat()),
+                Just(Vec::new())
+            ],
+            text,
+        )
             .prop_map(|(head, text)| [head, text].concat())
     }
 

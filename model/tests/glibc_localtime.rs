@@ -21,11 +21,16 @@ unsafe extern "C" {
 fn glibc(t: i64) -> Option<[i32; 6]> {
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let p = unsafe { libc::localtime_r(&t, &mut tm) };
-    (!p.is_null()).then(|| [tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec])
+    (!p.is_null()).then(|| {
+        [
+            tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+        ]
+    })
 }
 
 fn model(zone: &Zone, t: i64) -> Option<[i32; 6]> {
-    zone.localtime(t).map(|tm| [tm.year, tm.mon, tm.mday, tm.hour, tm.min, tm.sec])
+    zone.localtime(t)
+        .map(|tm| [tm.year, tm.mon, tm.mday, tm.hour, tm.min, tm.sec])
 }
 
 fn set_tz(tz: Option<&[u8]>) {
@@ -109,7 +114,9 @@ fn compare(label: &str, tz: Option<&[u8]>, ts: &[i64], failures: &mut Vec<String
 }
 
 fn zone_files(dir: &Path, out: &mut Vec<Vec<u8>>, prefix: &[u8]) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let name = e.file_name();
         let rel = [prefix, name.as_bytes()].concat();
@@ -171,7 +178,12 @@ const CHILD: &str = "GLIBC_LOCALTIME_CHILD";
 /// Checks `tz` in a new process; returns its complaint, if any.
 fn compare_in_child(tz: &str) -> Option<String> {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "localtime_matches_glibc", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "localtime_matches_glibc",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD, "1")
         .env("TZ", tz)
         .output()
@@ -197,10 +209,20 @@ fn localtime_matches_glibc() {
     let mut zones = Vec::new();
     zone_files(Path::new("/usr/share/zoneinfo"), &mut zones, b"");
     zones.sort();
-    assert!(zones.len() > 300, "expected the tzdata zone files, found {}", zones.len());
+    assert!(
+        zones.len() > 300,
+        "expected the tzdata zone files, found {}",
+        zones.len()
+    );
     for name in &zones {
         let tz = CString::new(name.clone()).unwrap();
         compare(&format!("TZ={tz:?}"), Some(name), &ts, &mut failures);
     }
-    assert!(failures.is_empty(), "{} of {} zones differ:\n{}", failures.len(), zones.len() + POSIX_STRINGS.len() + 1, failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} zones differ:\n{}",
+        failures.len(),
+        zones.len() + POSIX_STRINGS.len() + 1,
+        failures.join("\n")
+    );
 }

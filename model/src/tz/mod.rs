@@ -67,12 +67,14 @@ impl Zone {
         }
         match posix::parse(name) {
             posix::Parsed::Rules(rules) => Zone::Posix(rules),
-            posix::Parsed::WantsDefaultRules { stdoff, dstoff, otherwise } => {
-                match load(TZDEFRULES).and_then(|f| f.with_offsets(stdoff, dstoff)) {
-                    Some(file) => Zone::File(file),
-                    None => Zone::Posix(otherwise),
-                }
-            }
+            posix::Parsed::WantsDefaultRules {
+                stdoff,
+                dstoff,
+                otherwise,
+            } => match load(TZDEFRULES).and_then(|f| f.with_offsets(stdoff, dstoff)) {
+                Some(file) => Zone::File(file),
+                None => Zone::Posix(otherwise),
+            },
         }
     }
 
@@ -116,8 +118,10 @@ mod tests {
     }
 
     fn zone(tz: Option<&str>, files: &[(&str, Vec<u8>)]) -> Zone {
-        let files: HashMap<Vec<u8>, Vec<u8>> =
-            files.iter().map(|(p, d)| (p.as_bytes().to_vec(), d.clone())).collect();
+        let files: HashMap<Vec<u8>, Vec<u8>> = files
+            .iter()
+            .map(|(p, d)| (p.as_bytes().to_vec(), d.clone()))
+            .collect();
         Zone::from_env(tz.map(str::as_bytes), None, &mut |p| files.get(p).cloned())
     }
 
@@ -127,14 +131,24 @@ mod tests {
 
     #[test]
     fn unset_tz_reads_etc_localtime() {
-        let z = zone(None, &[("/etc/localtime", fixed_zone_file(3 * 3600, "XYZ-3"))]);
+        let z = zone(
+            None,
+            &[("/etc/localtime", fixed_zone_file(3 * 3600, "XYZ-3"))],
+        );
         assert_eq!(hour_at_epoch(&z), 3);
-        assert_eq!(hour_at_epoch(&zone(None, &[])), 0, "no /etc/localtime means UTC");
+        assert_eq!(
+            hour_at_epoch(&zone(None, &[])),
+            0,
+            "no /etc/localtime means UTC"
+        );
     }
 
     #[test]
     fn relative_names_are_under_tzdir_and_a_colon_is_ignored() {
-        let files = [("/usr/share/zoneinfo/Test/Zone", fixed_zone_file(-2 * 3600, "XYZ2"))];
+        let files = [(
+            "/usr/share/zoneinfo/Test/Zone",
+            fixed_zone_file(-2 * 3600, "XYZ2"),
+        )];
         assert_eq!(hour_at_epoch(&zone(Some("Test/Zone"), &files)), 22);
         assert_eq!(hour_at_epoch(&zone(Some(":Test/Zone"), &files)), 22);
         let mut read = |p: &[u8]| (p == b"/tz/Test/Zone").then(|| files[0].1.clone());
@@ -144,7 +158,10 @@ mod tests {
 
     #[test]
     fn empty_tz_is_universal() {
-        let files = [("/usr/share/zoneinfo/Universal", fixed_zone_file(3600, "XYZ-1"))];
+        let files = [(
+            "/usr/share/zoneinfo/Universal",
+            fixed_zone_file(3600, "XYZ-1"),
+        )];
         assert_eq!(hour_at_epoch(&zone(Some(""), &files)), 1);
         assert_eq!(hour_at_epoch(&zone(Some(""), &[])), 0);
     }

@@ -87,7 +87,10 @@ fn scan_hu(s: &[u8], start: usize) -> Option<(u16, usize)> {
     let mut value: u64 = 0;
     let mut overflow = false;
     while let Some(c) = s.get(i).filter(|c| c.is_ascii_digit()) {
-        match value.checked_mul(10).and_then(|v| v.checked_add(u64::from(c - b'0'))) {
+        match value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(c - b'0')))
+        {
             Some(v) => value = v,
             None => overflow = true,
         }
@@ -193,7 +196,8 @@ impl Parser<'_> {
         let (assigned, consumed) = scan_hms(self.s, self.pos, &mut hms);
         if assigned > 0 {
             let [hh, mm, ss] = hms;
-            let seconds = i32::from(ss.min(59)) + i32::from(mm.min(59)) * 60 + i32::from(hh.min(24)) * 3600;
+            let seconds =
+                i32::from(ss.min(59)) + i32::from(mm.min(59)) * 60 + i32::from(hh.min(24)) * 3600;
             self.rules[which].offset = sign * seconds;
             self.pos = consumed;
         } else if which == 0 {
@@ -224,7 +228,9 @@ impl Parser<'_> {
             let mut end = start;
             let mut d: u64 = 0;
             while self.at(end).is_ascii_digit() {
-                d = d.saturating_mul(10).saturating_add(u64::from(self.at(end) - b'0'));
+                d = d
+                    .saturating_mul(10)
+                    .saturating_add(u64::from(self.at(end) - b'0'));
                 end += 1;
             }
             if end == start || d > 365 || (julian && d == 0) {
@@ -243,7 +249,9 @@ impl Parser<'_> {
                     }
                     i += 1;
                 }
-                let Some((v, next)) = scan_hu(self.s, i) else { break };
+                let Some((v, next)) = scan_hu(self.s, i) else {
+                    break;
+                };
                 let rule = &mut self.rules[which];
                 *[&mut rule.m, &mut rule.n, &mut rule.d][field] = v;
                 assigned += 1;
@@ -467,7 +475,11 @@ mod tests {
     #[test]
     fn a_dst_name_without_rules_asks_for_posixrules() {
         match parse(b"AAA5BBB") {
-            Parsed::WantsDefaultRules { stdoff, dstoff, otherwise } => {
+            Parsed::WantsDefaultRules {
+                stdoff,
+                dstoff,
+                otherwise,
+            } => {
                 assert_eq!((stdoff, dstoff), (-18_000, -14_400));
                 assert_eq!(otherwise, rules("AAA5BBB,M3.2.0,M11.1.0"));
             }

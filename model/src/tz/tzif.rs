@@ -167,7 +167,10 @@ impl TzFile {
         for _ in 0..h.leaps {
             let transition = r.time(width)?;
             let correction = i64::from(r.be32()?);
-            leaps.push(Leap { transition, correction });
+            leaps.push(Leap {
+                transition,
+                correction,
+            });
         }
         for t in types.iter_mut().take(h.isstd) {
             t.isstd = r.byte()? != 0;
@@ -220,7 +223,11 @@ impl TzFile {
         }
         // glibc's `rule_dstoff` is never set by Debian's `__tzfile_read` when the file
         // has transitions, so in a fresh process it is still 0.
-        let rule_dstoff = if self.transitions.is_empty() { self.types[0].offset } else { 0 };
+        let rule_dstoff = if self.transitions.is_empty() {
+            self.types[0].offset
+        } else {
+            0
+        };
         let mut wall_clock_is_dst = false;
         for i in 0..self.transitions.len() {
             let original = self.types[usize::from(self.type_idxs[i])];
@@ -247,7 +254,8 @@ impl TzFile {
     /// The offset east of UTC at `t` (glibc's `__tzfile_compute`, before leap seconds).
     fn offset_at(&self, t: i64) -> i64 {
         let type_offset = |i: usize| i64::from(self.types[i].offset);
-        let last_transition_type = || type_offset(usize::from(*self.type_idxs.last().unwrap_or(&0)));
+        let last_transition_type =
+            || type_offset(usize::from(*self.type_idxs.last().unwrap_or(&0)));
         match (self.transitions.first(), self.transitions.last()) {
             (Some(&first), Some(&last)) if t >= first => {
                 if t >= last {
@@ -275,7 +283,11 @@ impl TzFile {
         if let Some(i) = self.leaps.iter().rposition(|l| t >= l.transition) {
             let leap = self.leaps[i];
             correction = leap.correction;
-            let previous = if i == 0 { 0 } else { self.leaps[i - 1].correction };
+            let previous = if i == 0 {
+                0
+            } else {
+                self.leaps[i - 1].correction
+            };
             if t == leap.transition && leap.correction > previous {
                 hit = 1;
                 let mut j = i;

@@ -1,0 +1,30 @@
+//! Reads and writes straight on file descriptors, retrying on EINTR.
+//!
+//! std's `Stdin` and `Stdout` are not used: they treat a closed fd 0 as empty input
+//! and a closed fd 1 as a sink, where upstream fails with EBADF and exits 111.
+
+use nix::errno::Errno;
+use std::os::fd::AsFd;
+
+/// One `read(2)`, retried if interrupted; `Ok(0)` at end of input.
+pub fn read<F: AsFd>(fd: F, buf: &mut [u8]) -> Result<usize, Errno> {
+    loop {
+        match nix::unistd::read(fd.as_fd(), buf) {
+            Err(Errno::EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Writes all of `buf`, across partial writes and interruptions.
+pub fn write_all<F: AsFd>(fd: F, mut buf: &[u8]) -> Result<(), Errno> {
+    while !buf.is_empty() {
+        match nix::unistd::write(fd.as_fd(), buf) {
+            Ok(0) => return Err(Errno::EIO),
+            Ok(n) => buf = &buf[n..],
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

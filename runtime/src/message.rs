@@ -1,0 +1,84 @@
+//! Upstream's diagnostics (spec 1.1): `prog: fatal: text`, `prog: warning: text`,
+//! `prog: usage: synopsis`, each one line on fd 2, a system error's text after `: `.
+//! The program name is fixed per program, never taken from argv[0].
+
+use crate::errstr::errno_text;
+use crate::io::write_all;
+use nix::errno::Errno;
+use std::io::stderr;
+use std::os::fd::AsFd;
+
+/// Exit status for temporary failures and system errors.
+pub const EXIT_TEMPORARY: i32 = 111;
+/// Exit status for usage errors and permanent failures.
+pub const EXIT_PERMANENT: i32 = 100;
+
+/// Builds one diagnostic line: `prog: kind: parts…[: error]\n`.
+pub fn line(prog: &str, kind: &str, parts: &[&[u8]], error: Option<Errno>) -> Vec<u8> {
+    let mut msg = Vec::with_capacity(128);
+    msg.extend_from_slice(prog.as_bytes());
+    msg.extend_from_slice(b": ");
+    msg.extend_from_slice(kind.as_bytes());
+    msg.extend_from_slice(b": ");
+    for p in parts {
+        msg.extend_from_slice(p);
+    }
+    if let Some(e) = error {
+        msg.extend_from_slice(b": ");
+        msg.extend_from_slice(errno_text(e).as_bytes());
+    }
+    msg.push(b'\n');
+    msg
+}
+
+/// Writes raw bytes to fd 2; a failure to report is not reported.
+pub fn to_stderr(bytes: &[u8]) {
+    let _ = write_all(stderr().as_fd(), bytes);
+}
+
+pub fn warn(prog: &str, parts: &[&[u8]], error: Option<Errno>) {
+    to_stderr(&line(prog, "warning", parts, error));
+}
+
+/// `prog: fatal: …` and exit 111.
+pub fn fatal(prog: &str, parts: &[&[u8]], error: Option<Errno>) -> ! {
+    to_stderr(&line(prog, "fatal", parts, error));
+    std::process::exit(EXIT_TEMPORARY)
+}
+
+/// `prog: usage: synopsis` and exit with `status` (100 for every program but envdir).
+pub fn usage(prog: &str, synopsis: &str, status: i32) -> ! {
+    to_stderr(&line(prog, "usage", &[synopsis.as_bytes()], None));
+    std::process::exit(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        assert_eq!(
+            line(
+                "supervise",
+                "fatal",
+                &[b"unable to chdir to ", b"nonexistent"],
+                Some(Errno::ENOENT)
+            ),
+            b"supervise: fatal: unable to chdir to nonexistent: file does not exist\n"
+        );
+        assert_eq!(
+            line(
+                "svc",
+                "warning",
+                &[b"unable to control ", b"s3", b": supervise not running"],
+                None
+            ),
+            b"svc: warning: unable to control s3: supervise not running\n"
+        );
+        assert_eq!(
+            line("envdir", "usage", &[b"envdir dir child"], None),
+            b"envdir: usage: envdir dir child\n"
+        );
+    }
+}
