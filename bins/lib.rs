@@ -12,8 +12,7 @@ mod tai64nlocal;
 pub type Entry = fn(Vec<OsString>) -> i32;
 
 /// Every program this binary can be, by the name it is invoked as.
-pub const PROGRAMS: &[(&str, Entry)] =
-    &[("tai64n", tai64n::main), ("tai64nlocal", tai64nlocal::main)];
+pub const PROGRAMS: &[(&str, Entry)] = &[("tai64n", tai64n::main), ("tai64nlocal", tai64nlocal::main)];
 
 /// The program called `name`.
 pub fn program(name: &[u8]) -> Option<Entry> {
@@ -26,10 +25,7 @@ pub fn program(name: &[u8]) -> Option<Entry> {
 /// Runs the program named by argv[0] (after its last `/`); `daemontools NAME args…`
 /// works too. Returns the exit status.
 pub fn dispatch(mut argv: Vec<OsString>) -> i32 {
-    let argv0 = argv
-        .first()
-        .map(|a| a.as_bytes().to_vec())
-        .unwrap_or_default();
+    let argv0 = argv.first().map(|a| a.as_bytes().to_vec()).unwrap_or_default();
     let name = model::getopt::progname(&argv0);
     if let Some(entry) = program(name) {
         return entry(argv);

@@ -14,10 +14,7 @@ pub enum Failure {
 
 /// The paths to try for `file`: itself if it contains a `/`, else `dir/file` for each
 /// element of `path` (`/bin:/usr/bin` when PATH is unset), an empty element meaning `.`.
-pub fn candidates<'a>(
-    file: &'a [u8],
-    path: Option<&'a [u8]>,
-) -> impl Iterator<Item = Vec<u8>> + 'a {
+pub fn candidates<'a>(file: &'a [u8], path: Option<&'a [u8]>) -> impl Iterator<Item = Vec<u8>> + 'a {
     let direct = file.contains(&b'/');
     let dirs = if direct {
         None

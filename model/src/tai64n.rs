@@ -13,9 +13,7 @@ pub struct Stamper {
 
 impl Default for Stamper {
     fn default() -> Self {
-        Stamper {
-            at_line_start: true,
-        }
+        Stamper { at_line_start: true }
     }
 }
 

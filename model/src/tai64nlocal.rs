@@ -92,6 +92,9 @@ impl Localizer {
                         out.push(b'@');
                         out.extend_from_slice(digits);
                     }
+                    if let Some(later) = self.zone.after_first_call() {
+                        self.set_zone(later);
+                    }
                     // The byte that ended the run is copied with the rest of the line.
                     rest = &rest[run..];
                     self.state = State::Copying;
@@ -112,12 +115,7 @@ impl Localizer {
 /// Appends upstream's rendering of the label `@digits` to `out`: `YYYY-MM-DD
 /// HH:MM:SS.` and at least 9 digits of nanoseconds. Returns false, writing nothing,
 /// where glibc's `localtime` fails.
-fn convert(
-    digits: &[u8],
-    zone: &Zone,
-    cached: &mut Option<(i64, Vec<u8>)>,
-    out: &mut Vec<u8>,
-) -> bool {
+fn convert(digits: &[u8], zone: &Zone, cached: &mut Option<(i64, Vec<u8>)>, out: &mut Vec<u8>) -> bool {
     let mut secs: u64 = 0;
     let mut nanos: u64 = 0;
     for &c in digits {
@@ -266,10 +264,7 @@ mod tests {
     fn other_bytes_pass_through() {
         let input = b"a\0b\r\n\xff\xfe\t\n\n@400000000000000a00000000\r\0\n";
         let out = localize(Zone::UTC, &[input]);
-        assert_eq!(
-            out,
-            b"a\0b\r\n\xff\xfe\t\n\n1970-01-01 00:00:00.000000000\r\0\n"
-        );
+        assert_eq!(out, b"a\0b\r\n\xff\xfe\t\n\n1970-01-01 00:00:00.000000000\r\0\n");
     }
 
     #[test]
@@ -296,10 +291,8 @@ mod tests {
             .to_vec()
         });
         let text = proptest::collection::vec(any::<u8>(), 0..40);
-        let digits = proptest::collection::vec(
-            prop_oneof![Just(b'0'), Just(b'f'), Just(b'A'), Just(b' ')],
-            0..30,
-        );
+        let digits =
+            proptest::collection::vec(prop_oneof![Just(b'0'), Just(b'f'), Just(b'A'), Just(b' ')], 0..30);
         (
             prop_oneof![
                 label,

@@ -93,10 +93,7 @@ mod tests {
         assert_eq!(offtime(0, 0), Some(tm(1970, 1, 1, 0, 0, 0)));
         assert_eq!(offtime(-10, 0), Some(tm(1969, 12, 31, 23, 59, 50)));
         assert_eq!(offtime(935_467_445, 0), Some(tm(1999, 8, 24, 4, 4, 5)));
-        assert_eq!(
-            offtime(935_467_445, -7 * 3600),
-            Some(tm(1999, 8, 23, 21, 4, 5))
-        );
+        assert_eq!(offtime(935_467_445, -7 * 3600), Some(tm(1999, 8, 23, 21, 4, 5)));
         assert_eq!(offtime(951_782_400, 0), Some(tm(2000, 2, 29, 0, 0, 0)));
         assert_eq!(offtime(253_402_300_800, 0), Some(tm(10000, 1, 1, 0, 0, 0)));
         assert_eq!(offtime(-62_167_219_200, 0), Some(tm(0, 1, 1, 0, 0, 0)));

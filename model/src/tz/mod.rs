@@ -26,6 +26,14 @@ const TZDEFRULES: &[u8] = b"posixrules";
 pub enum Zone {
     File(TzFile),
     Posix(PosixRules),
+    /// A TZ string with a DST name but no rules, given the rules of `posixrules`.
+    /// glibc builds this zone anew on every `localtime` call and its first build
+    /// differs from the later ones (see `TzFile::with_offsets`): `first` serves the
+    /// first conversion of a process, `later` every other.
+    BorrowedRules {
+        first: TzFile,
+        later: TzFile,
+    },
 }
 
 impl Zone {
@@ -71,10 +79,14 @@ impl Zone {
                 stdoff,
                 dstoff,
                 otherwise,
-            } => match load(TZDEFRULES).and_then(|f| f.with_offsets(stdoff, dstoff)) {
-                Some(file) => Zone::File(file),
-                None => Zone::Posix(otherwise),
-            },
+            } => {
+                let rules = load(TZDEFRULES);
+                let build = |first_call| rules.clone()?.with_offsets(stdoff, dstoff, first_call);
+                match (build(true), build(false)) {
+                    (Some(first), Some(later)) => Zone::BorrowedRules { first, later },
+                    _ => Zone::Posix(otherwise),
+                }
+            }
         }
     }
 
@@ -84,11 +96,20 @@ impl Zone {
         tz.is_none().then_some(TZDEFAULT)
     }
 
-    /// glibc's `localtime`: `None` where it returns NULL (the year does not fit an int).
+    /// glibc's `localtime` (on the first call of a process, for `BorrowedRules`):
+    /// `None` where it returns NULL, because the year does not fit an int.
     pub fn localtime(&self, t: i64) -> Option<Tm> {
         match self {
-            Zone::File(f) => f.localtime(t),
+            Zone::File(f) | Zone::BorrowedRules { first: f, .. } => f.localtime(t),
             Zone::Posix(p) => p.localtime(t),
+        }
+    }
+
+    /// The zone glibc's `localtime` uses from its second call on, where that differs.
+    pub fn after_first_call(&self) -> Option<Zone> {
+        match self {
+            Zone::BorrowedRules { later, .. } => Some(Zone::File(later.clone())),
+            Zone::File(_) | Zone::Posix(_) => None,
         }
     }
 }
@@ -131,16 +152,9 @@ mod tests {
 
     #[test]
     fn unset_tz_reads_etc_localtime() {
-        let z = zone(
-            None,
-            &[("/etc/localtime", fixed_zone_file(3 * 3600, "XYZ-3"))],
-        );
+        let z = zone(None, &[("/etc/localtime", fixed_zone_file(3 * 3600, "XYZ-3"))]);
         assert_eq!(hour_at_epoch(&z), 3);
-        assert_eq!(
-            hour_at_epoch(&zone(None, &[])),
-            0,
-            "no /etc/localtime means UTC"
-        );
+        assert_eq!(hour_at_epoch(&zone(None, &[])), 0, "no /etc/localtime means UTC");
     }
 
     #[test]
@@ -158,10 +172,7 @@ mod tests {
 
     #[test]
     fn empty_tz_is_universal() {
-        let files = [(
-            "/usr/share/zoneinfo/Universal",
-            fixed_zone_file(3600, "XYZ-1"),
-        )];
+        let files = [("/usr/share/zoneinfo/Universal", fixed_zone_file(3600, "XYZ-1"))];
         assert_eq!(hour_at_epoch(&zone(Some(""), &files)), 1);
         assert_eq!(hour_at_epoch(&zone(Some(""), &[])), 0);
     }

@@ -196,8 +196,7 @@ impl Parser<'_> {
         let (assigned, consumed) = scan_hms(self.s, self.pos, &mut hms);
         if assigned > 0 {
             let [hh, mm, ss] = hms;
-            let seconds =
-                i32::from(ss.min(59)) + i32::from(mm.min(59)) * 60 + i32::from(hh.min(24)) * 3600;
+            let seconds = i32::from(ss.min(59)) + i32::from(mm.min(59)) * 60 + i32::from(hh.min(24)) * 3600;
             self.rules[which].offset = sign * seconds;
             self.pos = consumed;
         } else if which == 0 {

@@ -217,16 +217,20 @@ impl TzFile {
 
     /// glibc's `__tzfile_default`: this file's transitions (it is `posixrules`) with
     /// the user's standard and DST offsets. `None` if the file has fewer than two types.
-    pub(crate) fn with_offsets(mut self, stdoff: i32, dstoff: i32) -> Option<TzFile> {
+    ///
+    /// The result depends on glibc's static `rule_dstoff`, which Debian's
+    /// `__tzfile_read` leaves alone when the file has transitions: it is 0 in a fresh
+    /// process, and `dstoff` once a first `__tzfile_default` has set it. glibc redoes
+    /// all of this on every `localtime` call in this case, so the first call and the
+    /// later ones differ; `first_call` says which one to build.
+    pub(crate) fn with_offsets(mut self, stdoff: i32, dstoff: i32, first_call: bool) -> Option<TzFile> {
         if self.types.len() < 2 {
             return None;
         }
-        // glibc's `rule_dstoff` is never set by Debian's `__tzfile_read` when the file
-        // has transitions, so in a fresh process it is still 0.
-        let rule_dstoff = if self.transitions.is_empty() {
-            self.types[0].offset
-        } else {
-            0
+        let rule_dstoff = match (self.transitions.is_empty(), first_call) {
+            (true, _) => self.types[0].offset,
+            (false, true) => 0,
+            (false, false) => dstoff,
         };
         let mut wall_clock_is_dst = false;
         for i in 0..self.transitions.len() {
@@ -254,8 +258,7 @@ impl TzFile {
     /// The offset east of UTC at `t` (glibc's `__tzfile_compute`, before leap seconds).
     fn offset_at(&self, t: i64) -> i64 {
         let type_offset = |i: usize| i64::from(self.types[i].offset);
-        let last_transition_type =
-            || type_offset(usize::from(*self.type_idxs.last().unwrap_or(&0)));
+        let last_transition_type = || type_offset(usize::from(*self.type_idxs.last().unwrap_or(&0)));
         match (self.transitions.first(), self.transitions.last()) {
             (Some(&first), Some(&last)) if t >= first => {
                 if t >= last {
@@ -283,11 +286,7 @@ impl TzFile {
         if let Some(i) = self.leaps.iter().rposition(|l| t >= l.transition) {
             let leap = self.leaps[i];
             correction = leap.correction;
-            let previous = if i == 0 {
-                0
-            } else {
-                self.leaps[i - 1].correction
-            };
+            let previous = if i == 0 { 0 } else { self.leaps[i - 1].correction };
             if t == leap.transition && leap.correction > previous {
                 hit = 1;
                 let mut j = i;

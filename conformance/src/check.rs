@@ -1,0 +1,104 @@
+//! One scenario, both sides, every comparison that can be made.
+
+use crate::programs::Harness;
+use crate::run::{NotRun, run};
+use crate::scenario::{Scenario, Side};
+use crate::snapshot;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail(String),
+    NotRun(String),
+}
+
+impl Verdict {
+    pub fn is_fail(&self) -> bool {
+        matches!(self, Verdict::Fail(_))
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub program: &'static str,
+    pub name: String,
+    pub divergence: Option<&'static str>,
+    /// Ours against the stored snapshot: upstream's, or ours for a divergence.
+    pub snapshot: Verdict,
+    /// Ours against upstream, now; for a divergence, upstream against its snapshot.
+    pub live: Verdict,
+    pub ours: Option<String>,
+    pub reference: Option<String>,
+}
+
+impl Outcome {
+    /// A full pass: the live comparison ran and everything matched.
+    pub fn passed(&self) -> bool {
+        self.snapshot == Verdict::Pass && self.live == Verdict::Pass
+    }
+
+    pub fn failed(&self) -> bool {
+        self.snapshot.is_fail() || self.live.is_fail()
+    }
+}
+
+fn compare(expected: Option<&str>, actual: &str, what: &str) -> Verdict {
+    match expected {
+        None => Verdict::Fail(format!("no snapshot of {what}")),
+        Some(e) if snapshot::same(e, actual) => Verdict::Pass,
+        Some(e) => Verdict::Fail(snapshot::diff(e, actual)),
+    }
+}
+
+fn describe(e: &NotRun) -> String {
+    match e {
+        NotRun::Missing(p) => format!("not available: {}", p.join(", ")),
+        NotRun::Harness(e) => format!("harness error: {e}"),
+    }
+}
+
+pub fn check(harness: &Harness, scenario: &Scenario) -> Outcome {
+    let ours = run(harness, scenario, Side::Ours);
+    let reference = match &harness.reference {
+        Some(_) => run(harness, scenario, Side::Reference),
+        None => Err(NotRun::Missing(vec!["upstream (no reference found)".into()])),
+    };
+    let upstream_snapshot = snapshot::read(&scenario.snapshot_name());
+
+    let (snapshot, live) = match (&ours, &reference) {
+        // A program pinned to upstream's side, with no upstream here: nothing can run.
+        (Err(NotRun::Missing(_)), Err(e)) if scenario.pinned.iter().any(|&(_, s)| s == Side::Reference) => {
+            (Verdict::NotRun(describe(e)), Verdict::NotRun(describe(e)))
+        }
+        (Err(e), _) => (Verdict::Fail(describe(e)), Verdict::Fail(describe(e))),
+        (Ok(o), r) => match scenario.divergence {
+            None => (
+                compare(upstream_snapshot.as_deref(), o, "upstream's transcript"),
+                match r {
+                    Ok(r) => compare(Some(r), o, "upstream's transcript"),
+                    Err(e) => Verdict::NotRun(describe(e)),
+                },
+            ),
+            Some(_) => (
+                compare(
+                    snapshot::read(&scenario.divergence_snapshot_name()).as_deref(),
+                    o,
+                    "ours",
+                ),
+                match r {
+                    Ok(r) => compare(upstream_snapshot.as_deref(), r, "upstream's transcript"),
+                    Err(e) => Verdict::NotRun(describe(e)),
+                },
+            ),
+        },
+    };
+    Outcome {
+        program: scenario.program,
+        name: scenario.name.clone(),
+        divergence: scenario.divergence,
+        snapshot,
+        live,
+        ours: ours.ok(),
+        reference: reference.ok(),
+    }
+}

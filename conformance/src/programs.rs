@@ -1,0 +1,161 @@
+//! The programs a scenario runs: ours, upstream's, or a mix, each a directory of
+//! entries named after the programs, first on PATH. The rest of PATH is a directory
+//! of the system's other commands, without upstream's programs, so that a program we
+//! lack is "not found" rather than silently upstream's.
+
+use crate::scenario::{Scenario, Side};
+use crate::tempdir::TempDir;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+/// The seventeen programs of daemontools 0.76.
+pub const ALL: [&str; 17] = [
+    "envdir",
+    "envuidgid",
+    "fghack",
+    "multilog",
+    "pgrphack",
+    "readproctitle",
+    "setlock",
+    "setuidgid",
+    "softlimit",
+    "supervise",
+    "svc",
+    "svok",
+    "svscan",
+    "svscanboot",
+    "svstat",
+    "tai64n",
+    "tai64nlocal",
+];
+
+/// Where upstream's programs are, and what they are.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    pub dir: PathBuf,
+    pub description: String,
+}
+
+impl Reference {
+    /// `DAEMONTOOLS_REFERENCE` if set (an error if it does not hold the programs: a
+    /// live comparison that was asked for must run), else /usr/bin if it has them.
+    pub fn find() -> Result<Option<Reference>, String> {
+        match std::env::var_os("DAEMONTOOLS_REFERENCE") {
+            Some(dir) => {
+                let dir = PathBuf::from(dir);
+                if !dir.join("tai64n").exists() {
+                    return Err(format!(
+                        "DAEMONTOOLS_REFERENCE={} holds no daemontools programs",
+                        dir.display()
+                    ));
+                }
+                Ok(Some(Reference::describe(dir)))
+            }
+            None => {
+                let dir = PathBuf::from("/usr/bin");
+                Ok(dir.join("svscan").exists().then(|| Reference::describe(dir)))
+            }
+        }
+    }
+
+    fn describe(dir: PathBuf) -> Reference {
+        let version = std::process::Command::new("dpkg-query")
+            .args(["-W", "-f", "${Version}", "daemontools"])
+            .output()
+            .ok()
+            .filter(|o| o.status.success() && !o.stdout.is_empty())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+        let description = match version {
+            Some(v) if dir == Path::new("/usr/bin") => format!("Debian daemontools {v} in {}", dir.display()),
+            _ => format!("daemontools in {}", dir.display()),
+        };
+        Reference { dir, description }
+    }
+}
+
+/// Our programs: a multi-call binary and the names it answers to, or a directory of
+/// installed programs.
+#[derive(Clone, Debug)]
+pub enum Ours {
+    MultiCall { binary: PathBuf, names: Vec<String> },
+    Installed(PathBuf),
+}
+
+/// Everything needed to run scenarios: both sides, the tools, a scratch area.
+pub struct Harness {
+    pub ours: Ours,
+    pub reference: Option<Reference>,
+    scratch: TempDir,
+    tools: PathBuf,
+}
+
+impl Harness {
+    pub fn new(ours: Ours, reference: Option<Reference>) -> std::io::Result<Harness> {
+        let scratch = TempDir::new("conformance")?;
+        let tools = scratch.path().join("tools");
+        std::fs::create_dir(&tools)?;
+        for dir in ["/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"] {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                if ALL.iter().any(|p| name == *p) {
+                    continue;
+                }
+                let link = tools.join(&name);
+                if !link.exists() {
+                    let _ = symlink(e.path(), link);
+                }
+            }
+        }
+        Ok(Harness {
+            ours,
+            reference,
+            scratch,
+            tools,
+        })
+    }
+
+    pub fn scratch(&self) -> &Path {
+        self.scratch.path()
+    }
+
+    /// PATH for the scripts after the programs' directory.
+    pub fn tools(&self) -> &Path {
+        &self.tools
+    }
+
+    fn program_path(&self, program: &str, side: Side) -> Option<PathBuf> {
+        match side {
+            Side::Reference => {
+                let path = self.reference.as_ref()?.dir.join(program);
+                path.exists().then_some(path)
+            }
+            Side::Ours => match &self.ours {
+                Ours::MultiCall { binary, names } => {
+                    names.iter().any(|n| n == program).then(|| binary.clone())
+                }
+                Ours::Installed(dir) => {
+                    let path = dir.join(program);
+                    path.exists().then_some(path)
+                }
+            },
+        }
+    }
+
+    /// Fills `dir` with the programs of a run of `side`. Returns the programs the
+    /// scenario pins to a side that is not available (then it cannot run).
+    pub fn populate(&self, dir: &Path, scenario: &Scenario, side: Side) -> std::io::Result<Vec<String>> {
+        let mut missing = Vec::new();
+        for program in ALL {
+            let from = scenario.side_of(program, side);
+            match self.program_path(program, from) {
+                Some(path) => symlink(path, dir.join(program))?,
+                None if from != side || scenario.program == program => missing.push(program.to_string()),
+                None => {}
+            }
+        }
+        Ok(missing)
+    }
+}

@@ -1,0 +1,139 @@
+//! A scenario: files to create, environment, shell steps to run. The harness runs it
+//! once with upstream's programs and once with ours and compares the transcripts.
+
+use crate::normalize::Norm;
+use std::time::Duration;
+
+/// Which implementation a program comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Ours,
+    Reference,
+}
+
+/// What to create in the scenario's directory before the first step.
+#[derive(Clone, Debug)]
+pub enum Entry {
+    File { contents: Vec<u8>, mode: u32 },
+    Dir { mode: u32 },
+    Symlink { target: String },
+}
+
+/// One shell command line, run with `/bin/sh -c` in the scenario's directory.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub script: String,
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The program the scenario is about (its row in the report).
+    pub program: &'static str,
+    /// Unique among the program's scenarios; also the snapshot's name.
+    pub name: String,
+    pub entries: Vec<(String, Entry)>,
+    /// Environment beyond PATH, HOME and LC_ALL=C (which every step gets).
+    pub env: Vec<(String, String)>,
+    pub steps: Vec<Step>,
+    pub norms: Vec<Norm>,
+    /// Programs taken from one side in both runs, for scenarios that mix the two.
+    pub pinned: Vec<(&'static str, Side)>,
+    /// A deliberate divergence (DESIGN.md): ours is compared with its own snapshot,
+    /// and upstream's run with upstream's.
+    pub divergence: Option<&'static str>,
+    /// Whether regular files' contents appear in the transcript (else size and hash).
+    pub show_contents: bool,
+}
+
+impl Scenario {
+    pub fn new(program: &'static str, name: &str) -> Scenario {
+        Scenario {
+            program,
+            name: name.to_string(),
+            entries: Vec::new(),
+            env: Vec::new(),
+            steps: Vec::new(),
+            norms: Vec::new(),
+            pinned: Vec::new(),
+            divergence: None,
+            show_contents: false,
+        }
+    }
+
+    /// A regular file, mode 0644.
+    pub fn file(mut self, path: &str, contents: impl Into<Vec<u8>>) -> Scenario {
+        let contents = contents.into();
+        self.entries.push((
+            path.to_string(),
+            Entry::File {
+                contents,
+                mode: 0o644,
+            },
+        ));
+        self
+    }
+
+    pub fn dir(mut self, path: &str, mode: u32) -> Scenario {
+        self.entries.push((path.to_string(), Entry::Dir { mode }));
+        self
+    }
+
+    pub fn symlink(mut self, path: &str, target: &str) -> Scenario {
+        let target = target.to_string();
+        self.entries.push((path.to_string(), Entry::Symlink { target }));
+        self
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Scenario {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// A step with the default ten-second limit.
+    pub fn run(mut self, script: &str) -> Scenario {
+        self.steps.push(Step {
+            script: script.to_string(),
+            timeout: Duration::from_secs(10),
+        });
+        self
+    }
+
+    pub fn normalize(mut self, norm: Norm) -> Scenario {
+        self.norms.push(norm);
+        self
+    }
+
+    pub fn pin(mut self, program: &'static str, side: Side) -> Scenario {
+        self.pinned.push((program, side));
+        self
+    }
+
+    pub fn diverges(mut self, why: &'static str) -> Scenario {
+        self.divergence = Some(why);
+        self
+    }
+
+    pub fn show_contents(mut self) -> Scenario {
+        self.show_contents = true;
+        self
+    }
+
+    /// The side `program` comes from in a run of `side`.
+    pub fn side_of(&self, program: &str, side: Side) -> Side {
+        self.pinned
+            .iter()
+            .find(|(p, _)| *p == program)
+            .map_or(side, |&(_, pinned)| pinned)
+    }
+
+    /// The snapshot holding upstream's transcript.
+    pub fn snapshot_name(&self) -> String {
+        format!("{}__{}", self.program, self.name)
+    }
+
+    /// The snapshot holding ours, for a documented divergence.
+    pub fn divergence_snapshot_name(&self) -> String {
+        format!("{}__{}.ours", self.program, self.name)
+    }
+}

@@ -1,0 +1,25 @@
+//! Every scenario, by program.
+
+use crate::scenario::Scenario;
+
+mod tai64n;
+mod tai64nlocal;
+
+/// All scenarios, grouped by program in a fixed order.
+pub fn all() -> Vec<Scenario> {
+    let mut all = tai64n::scenarios();
+    all.extend(tai64nlocal::scenarios());
+    all
+}
+
+/// A megabyte of `a`s: a line far longer than any buffer.
+fn megabyte_line() -> Vec<u8> {
+    vec![b'a'; 1_000_000]
+}
+
+/// `n` numbered lines.
+fn numbered_lines(n: usize) -> Vec<u8> {
+    (0..n)
+        .flat_map(|i| format!("line {i} of the log\n").into_bytes())
+        .collect()
+}
