@@ -57,12 +57,26 @@ fn describe(e: &NotRun) -> String {
     }
 }
 
+/// Runs `scenario` on both sides and compares.
 pub fn check(harness: &Harness, scenario: &Scenario) -> Outcome {
+    check_recording(harness, scenario, &mut |_, _| {})
+}
+
+/// As [`check`], first handing `record` each transcript that has a snapshot of its
+/// own (upstream's, and ours for a divergence) with the snapshot's name, so that a
+/// test can verify or record it with insta before the comparisons read it.
+pub fn check_recording(harness: &Harness, scenario: &Scenario, record: &mut dyn FnMut(&str, &str)) -> Outcome {
     let ours = run(harness, scenario, Side::Ours);
     let reference = match &harness.reference {
         Some(_) => run(harness, scenario, Side::Reference),
         None => Err(NotRun::Missing(vec!["upstream (no reference found)".into()])),
     };
+    if let Ok(r) = &reference {
+        record(&scenario.snapshot_name(), r);
+    }
+    if let (Some(_), Ok(o)) = (scenario.divergence, &ours) {
+        record(&scenario.divergence_snapshot_name(), o);
+    }
     let upstream_snapshot = snapshot::read(&scenario.snapshot_name());
 
     let (snapshot, live) = match (&ours, &reference) {

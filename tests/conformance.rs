@@ -1,0 +1,72 @@
+//! The conformance suite inside `cargo test`: every scenario on our binary, compared
+//! with upstream's stored transcript and, where upstream is installed, with upstream
+//! live. Upstream's transcripts are insta snapshots in `conformance/snapshots/`;
+//! record new ones with `INSTA_UPDATE=always cargo test --test conformance`.
+//!
+//! With `DAEMONTOOLS_REFERENCE` set (as `.ci/run` does), a live comparison that does
+//! not run is a failure, not a skip.
+
+use conformance::check::{Verdict, check_recording};
+use conformance::programs::{Harness, Ours, Reference};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+fn harness() -> Harness {
+    let reference = Reference::find().unwrap_or_else(|e| panic!("{e}"));
+    let names = daemontools::PROGRAMS.iter().map(|(n, _)| n.to_string()).collect();
+    let ours = Ours::MultiCall {
+        binary: env!("CARGO_BIN_EXE_daemontools").into(),
+        names,
+    };
+    Harness::new(ours, reference).expect("scratch directory for the harness")
+}
+
+/// Verifies (or, with INSTA_UPDATE, records) a transcript against its snapshot.
+fn assert_snapshot(name: &str, transcript: &str) -> Result<(), String> {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(conformance::snapshot::DIR);
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    catch_unwind(AssertUnwindSafe(|| {
+        settings.bind(|| insta::assert_snapshot!(name, transcript));
+    }))
+    .map_err(|_| format!("{name}: transcript differs from its snapshot (see insta's output above)"))
+}
+
+fn check_program(program: &str) {
+    let harness = harness();
+    let live_required = std::env::var_os("DAEMONTOOLS_REFERENCE").is_some();
+    let mut problems = Vec::new();
+    let (mut scenarios, mut live_passed, mut not_run) = (0, 0, 0);
+    for scenario in conformance::all().iter().filter(|s| s.program == program) {
+        scenarios += 1;
+        let mut recorded = Vec::new();
+        let outcome = check_recording(&harness, scenario, &mut |name, text| {
+            recorded.push(assert_snapshot(name, text));
+        });
+        problems.extend(recorded.into_iter().filter_map(Result::err));
+        for (what, verdict) in [("vs snapshot", &outcome.snapshot), ("live", &outcome.live)] {
+            match verdict {
+                Verdict::Fail(why) => problems.push(format!("{program}/{} {what}:\n{why}", scenario.name)),
+                Verdict::NotRun(why) if live_required => {
+                    problems.push(format!("{program}/{} {what} did not run: {why}", scenario.name))
+                }
+                Verdict::NotRun(_) => not_run += 1,
+                Verdict::Pass => {}
+            }
+        }
+        live_passed += usize::from(outcome.live == Verdict::Pass);
+    }
+    eprintln!("{program}: {scenarios} scenarios, live comparison passed in {live_passed}, not run in {not_run}");
+    assert!(scenarios > 0, "no scenarios for {program}");
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+#[test]
+fn tai64n() {
+    check_program("tai64n");
+}
+
+#[test]
+fn tai64nlocal() {
+    check_program("tai64nlocal");
+}
