@@ -1,0 +1,130 @@
+//! Helpers shared by the end-to-end tests: our programs by name, upstream's if
+//! installed, and reading a child's output with a deadline instead of sleeping.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+/// Our program `name` (the multi-call binary invoked under that name).
+pub fn ours(name: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_daemontools"));
+    c.arg0(name);
+    c
+}
+
+/// Upstream's program `name`, if the reference is installed.
+pub fn upstream(name: &str) -> Option<Command> {
+    let reference = conformance::programs::Reference::find().ok()??;
+    let path: PathBuf = reference.dir.join(name);
+    path.exists().then(|| Command::new(path))
+}
+
+/// Our program, and upstream's when installed, labelled for messages.
+pub fn both(name: &str) -> Vec<(&'static str, Command)> {
+    let mut v = vec![("ours", ours(name))];
+    match upstream(name) {
+        Some(c) => v.push(("upstream", c)),
+        None => eprintln!("upstream {name} not installed: checking ours only"),
+    }
+    v
+}
+
+pub fn spawn_piped(c: &mut Command) -> Child {
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+/// The chunks a child writes to stdout, as they come.
+pub struct Output {
+    chunks: Receiver<Vec<u8>>,
+    pub seen: Vec<u8>,
+}
+
+impl Output {
+    pub fn new(mut stdout: ChildStdout) -> Output {
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        Output {
+            chunks: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits until the output holds `lines` complete lines, or panics at the deadline.
+    pub fn wait_for_lines(&mut self, lines: usize, within: Duration) -> &[u8] {
+        let deadline = Instant::now() + within;
+        while self.seen.iter().filter(|&&c| c == b'\n').count() < lines {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.chunks.recv_timeout(left) {
+                Ok(chunk) => self.seen.extend(chunk),
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "only {:?} after {within:?}, waiting for {lines} lines",
+                    String::from_utf8_lossy(&self.seen)
+                ),
+                Err(RecvTimeoutError::Disconnected) => panic!(
+                    "output closed after {:?}, waiting for {lines} lines",
+                    String::from_utf8_lossy(&self.seen)
+                ),
+            }
+        }
+        &self.seen
+    }
+
+    /// Everything until the child closes its output.
+    pub fn rest(&mut self, within: Duration) -> &[u8] {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.chunks.recv_timeout(left) {
+                Ok(chunk) => self.seen.extend(chunk),
+                Err(RecvTimeoutError::Disconnected) => return &self.seen,
+                Err(RecvTimeoutError::Timeout) => panic!("output still open after {within:?}"),
+            }
+        }
+    }
+}
+
+/// Waits for `child` to exit, killing it (by its pid) if it does not within `within`.
+pub fn wait_with_deadline(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("pid {} still running after {within:?}", child.id());
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// A deterministic stream of pseudo-random bytes (xorshift64*).
+pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+        })
+        .collect()
+}
