@@ -56,7 +56,9 @@ fn check_program(program: &str) {
         }
         live_passed += usize::from(outcome.live == Verdict::Pass);
     }
-    eprintln!("{program}: {scenarios} scenarios, live comparison passed in {live_passed}, not run in {not_run}");
+    eprintln!(
+        "{program}: {scenarios} scenarios, live comparison passed in {live_passed}, not run in {not_run}"
+    );
     assert!(scenarios > 0, "no scenarios for {program}");
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

@@ -28,14 +28,26 @@ fn each_line_comes_out_before_the_input_closes() {
         let mut input = child.stdin.take().unwrap();
         let mut output = Output::new(child.stdout.take().unwrap());
         input.write_all(b"first\n").unwrap();
-        assert_eq!(unlabelled_lines(output.wait_for_lines(1, PATIENCE)), [b"first\n"], "{who}");
+        assert_eq!(
+            unlabelled_lines(output.wait_for_lines(1, PATIENCE)),
+            [b"first\n"],
+            "{who}"
+        );
         input.write_all(b"second\npart").unwrap();
-        assert_eq!(unlabelled_lines(output.wait_for_lines(2, PATIENCE))[1], b"second\n", "{who}");
+        assert_eq!(
+            unlabelled_lines(output.wait_for_lines(2, PATIENCE))[1],
+            b"second\n",
+            "{who}"
+        );
         drop(input);
         let all = output.rest(PATIENCE).to_vec();
         assert!(wait_with_deadline(&mut child, PATIENCE).success(), "{who}");
         let expected: [&[u8]; 3] = [b"first\n", b"second\n", b"part"];
-        assert_eq!(unlabelled_lines(&all), expected, "{who}: a partial last line stays partial");
+        assert_eq!(
+            unlabelled_lines(&all),
+            expected,
+            "{who}: a partial last line stays partial"
+        );
     }
 }
 
@@ -56,7 +68,10 @@ fn labels_are_now_nondecreasing_and_end_in_500_nanoseconds() {
     for (i, line) in out.split_inclusive(|&c| c == b'\n').enumerate() {
         let label = Tai64N::parse_label(&line[..25]).expect("a label");
         assert_eq!(&line[25..], format!(" line {i}\n").as_bytes());
-        assert!((before..=after).contains(&label.unix_secs()), "{label:?} not between {before} and {after}");
+        assert!(
+            (before..=after).contains(&label.unix_secs()),
+            "{label:?} not between {before} and {after}"
+        );
         assert_eq!(label.nanos % 1000, 500);
         assert!(last <= Some(label), "labels go back: {last:?} then {label:?}");
         last = Some(label);
@@ -77,7 +92,10 @@ fn random_bytes_in_random_chunks_come_out_whole() {
         drop(stdin);
         let out = output.rest(PATIENCE).to_vec();
         assert!(wait_with_deadline(&mut child, PATIENCE).success(), "seed {seed}");
-        let unlabelled: Vec<u8> = out.split_inclusive(|&c| c == b'\n').flat_map(|l| l[26..].to_vec()).collect();
+        let unlabelled: Vec<u8> = out
+            .split_inclusive(|&c| c == b'\n')
+            .flat_map(|l| l[26..].to_vec())
+            .collect();
         assert_eq!(unlabelled, input, "seed {seed}");
     }
 }

@@ -16,9 +16,16 @@ fn each_line_comes_out_before_the_input_closes() {
         let mut input = child.stdin.take().unwrap();
         let mut output = Output::new(child.stdout.take().unwrap());
         input.write_all(b"@4000000037c219bf2ef02e94 first\n").unwrap();
-        assert_eq!(output.wait_for_lines(1, PATIENCE), b"1999-08-24 04:04:05.787492500 first\n", "{who}");
+        assert_eq!(
+            output.wait_for_lines(1, PATIENCE),
+            b"1999-08-24 04:04:05.787492500 first\n",
+            "{who}"
+        );
         input.write_all(b"plain second\n").unwrap();
-        assert!(output.wait_for_lines(2, PATIENCE).ends_with(b"\nplain second\n"), "{who}");
+        assert!(
+            output.wait_for_lines(2, PATIENCE).ends_with(b"\nplain second\n"),
+            "{who}"
+        );
         drop(input);
         output.rest(PATIENCE);
         assert!(wait_with_deadline(&mut child, PATIENCE).success(), "{who}");

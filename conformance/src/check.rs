@@ -65,7 +65,11 @@ pub fn check(harness: &Harness, scenario: &Scenario) -> Outcome {
 /// As [`check`], first handing `record` each transcript that has a snapshot of its
 /// own (upstream's, and ours for a divergence) with the snapshot's name, so that a
 /// test can verify or record it with insta before the comparisons read it.
-pub fn check_recording(harness: &Harness, scenario: &Scenario, record: &mut dyn FnMut(&str, &str)) -> Outcome {
+pub fn check_recording(
+    harness: &Harness,
+    scenario: &Scenario,
+    record: &mut dyn FnMut(&str, &str),
+) -> Outcome {
     let ours = run(harness, scenario, Side::Ours);
     let reference = match &harness.reference {
         Some(_) => run(harness, scenario, Side::Reference),

@@ -6,7 +6,9 @@
 use crate::scenario::{Scenario, Side};
 use crate::tempdir::TempDir;
 use std::os::unix::fs::symlink;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The seventeen programs of daemontools 0.76.
 pub const ALL: [&str; 17] = [
@@ -59,7 +61,7 @@ impl Reference {
     }
 
     fn describe(dir: PathBuf) -> Reference {
-        let version = std::process::Command::new("dpkg-query")
+        let version = Command::new("dpkg-query")
             .args(["-W", "-f", "${Version}", "daemontools"])
             .output()
             .ok()
@@ -79,6 +81,64 @@ impl Reference {
 pub enum Ours {
     MultiCall { binary: PathBuf, names: Vec<String> },
     Installed(PathBuf),
+}
+
+impl Ours {
+    /// `DAEMONTOOLS_OURS` (a directory of installed programs, or a multi-call
+    /// binary); otherwise the workspace's `daemontools` binary beside the running
+    /// program, built first with the cargo that runs it, in the same profile.
+    pub fn locate() -> Result<Ours, String> {
+        if let Some(path) = std::env::var_os("DAEMONTOOLS_OURS").map(PathBuf::from) {
+            return Ok(if path.is_dir() {
+                Ours::Installed(path)
+            } else {
+                Ours::multi_call(path)
+            });
+        }
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let dir = exe
+            .parent()
+            .ok_or("no directory for the running program")?
+            .to_path_buf();
+        let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        build.args(["build", "--quiet", "--bin", "daemontools"]);
+        if dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .map_err(|e| format!("cannot run cargo to build our programs: {e}"))?;
+        if !status.success() {
+            return Err("building our programs failed".into());
+        }
+        Ok(Ours::multi_call(dir.join("daemontools")))
+    }
+
+    /// A multi-call binary, answering to the names its usage message lists.
+    pub fn multi_call(binary: PathBuf) -> Ours {
+        let usage = Command::new(&binary)
+            .output()
+            .map(|o| o.stderr)
+            .unwrap_or_default();
+        let names = String::from_utf8_lossy(&usage)
+            .split_once("one of: ")
+            .map(|(_, names)| names.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
+        Ours::MultiCall { binary, names }
+    }
+
+    /// A command running our `program`.
+    pub fn command(&self, program: &str) -> Command {
+        match self {
+            Ours::MultiCall { binary, .. } => {
+                let mut c = Command::new(binary);
+                c.arg0(program);
+                c
+            }
+            Ours::Installed(dir) => Command::new(dir.join(program)),
+        }
+    }
 }
 
 /// Everything needed to run scenarios: both sides, the tools, a scratch area.
