@@ -40,9 +40,11 @@ pub struct Reference {
 
 impl Reference {
     /// `DAEMONTOOLS_REFERENCE` if set (an error if it does not hold the programs: a
-    /// live comparison that was asked for must run), else /usr/bin if it has them.
+    /// live comparison that was asked for must run; set but empty, no reference),
+    /// else /usr/bin if it has them.
     pub fn find() -> Result<Option<Reference>, String> {
         match std::env::var_os("DAEMONTOOLS_REFERENCE") {
+            Some(dir) if dir.is_empty() => Ok(None),
             Some(dir) => {
                 let dir = PathBuf::from(dir);
                 if !dir.join("tai64n").exists() {
