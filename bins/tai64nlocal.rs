@@ -15,7 +15,7 @@ use std::os::fd::AsFd;
 pub fn main(_argv: Vec<OsString>) -> i32 {
     let (mut local_zone, zone) = LocalZone::from_environment();
     let mut localizer = Localizer::new(zone);
-    let mut input = vec![0u8; 64 * 1024];
+    let mut input = runtime::io::input_buffer();
     let mut output = Vec::with_capacity(128 * 1024);
     loop {
         let n = match read(stdin().as_fd(), &mut input) {

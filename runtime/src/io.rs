@@ -6,6 +6,17 @@
 use nix::errno::Errno;
 use std::os::fd::AsFd;
 
+/// The size of the buffer stream programs read into: large reads for throughput,
+/// and larger than both glibc's mmap threshold and the heap it has at start-up
+/// (both about 128 KiB), so that the zeroed buffer is mapped from the kernel,
+/// already zero, instead of cleared with a memset at every start.
+pub const INPUT_BUFFER: usize = 256 * 1024;
+
+/// A buffer of `INPUT_BUFFER` bytes to read into.
+pub fn input_buffer() -> Vec<u8> {
+    vec![0u8; INPUT_BUFFER]
+}
+
 /// One `read(2)`, retried if interrupted; `Ok(0)` at end of input.
 pub fn read<F: AsFd>(fd: F, buf: &mut [u8]) -> Result<usize, Errno> {
     loop {
