@@ -5,6 +5,13 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
+mod envdir;
+mod envuidgid;
+mod fghack;
+mod pgrphack;
+mod setlock;
+mod setuidgid;
+mod softlimit;
 mod tai64n;
 mod tai64nlocal;
 
@@ -12,7 +19,17 @@ mod tai64nlocal;
 pub type Entry = fn(Vec<OsString>) -> i32;
 
 /// Every program this binary can be, by the name it is invoked as.
-pub const PROGRAMS: &[(&str, Entry)] = &[("tai64n", tai64n::main), ("tai64nlocal", tai64nlocal::main)];
+pub const PROGRAMS: &[(&str, Entry)] = &[
+    ("envdir", envdir::main),
+    ("envuidgid", envuidgid::main),
+    ("fghack", fghack::main),
+    ("pgrphack", pgrphack::main),
+    ("setlock", setlock::main),
+    ("setuidgid", setuidgid::main),
+    ("softlimit", softlimit::main),
+    ("tai64n", tai64n::main),
+    ("tai64nlocal", tai64nlocal::main),
+];
 
 /// The program called `name`.
 pub fn program(name: &[u8]) -> Option<Entry> {

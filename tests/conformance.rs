@@ -63,12 +63,36 @@ fn check_program(program: &str) {
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }
 
-#[test]
-fn tai64n() {
-    check_program("tai64n");
+/// One test per program, so that they run in parallel and fail separately.
+macro_rules! programs {
+    ($($program:ident),*) => {
+        $(
+            #[test]
+            fn $program() {
+                check_program(stringify!($program));
+            }
+        )*
+
+        #[test]
+        fn every_program_has_scenarios() {
+            let tested = [$(stringify!($program)),*];
+            for (name, _) in daemontools::PROGRAMS {
+                assert!(tested.contains(name), "{name} has no conformance test here");
+                let count = conformance::all().iter().filter(|s| s.program == *name).count();
+                assert!(count >= 8, "{name} has {count} scenarios, fewer than 8");
+            }
+        }
+    };
 }
 
-#[test]
-fn tai64nlocal() {
-    check_program("tai64nlocal");
-}
+programs!(
+    tai64n,
+    tai64nlocal,
+    envdir,
+    envuidgid,
+    setuidgid,
+    softlimit,
+    setlock,
+    fghack,
+    pgrphack
+);

@@ -85,7 +85,9 @@ pub fn check_recording(
 
     let (snapshot, live) = match (&ours, &reference) {
         // A program pinned to upstream's side, with no upstream here: nothing can run.
-        (Err(NotRun::Missing(_)), Err(e)) if scenario.pinned.iter().any(|&(_, s)| s == Side::Reference) => {
+        (Err(NotRun::Missing(_)), Err(e))
+            if scenario.uses_upstream || scenario.pinned.iter().any(|&(_, s)| s == Side::Reference) =>
+        {
             (Verdict::NotRun(describe(e)), Verdict::NotRun(describe(e)))
         }
         (Err(e), _) => (Verdict::Fail(describe(e)), Verdict::Fail(describe(e))),

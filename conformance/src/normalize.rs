@@ -35,6 +35,40 @@ impl Window {
     }
 }
 
+/// The harness's own directories, which differ between two runs, as placeholders.
+pub struct Paths {
+    replacements: Vec<(Vec<u8>, &'static [u8])>,
+}
+
+impl Paths {
+    pub fn new(dirs: &[(&std::path::Path, &'static str)]) -> Paths {
+        let mut replacements: Vec<(Vec<u8>, &'static [u8])> = dirs
+            .iter()
+            .map(|(d, name)| (d.as_os_str().as_encoded_bytes().to_vec(), name.as_bytes()))
+            .collect();
+        // Longest first, so that a directory inside another is replaced whole.
+        replacements.sort_by_key(|(d, _)| std::cmp::Reverse(d.len()));
+        Paths { replacements }
+    }
+
+    pub fn replace(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        'scan: while i < bytes.len() {
+            for (dir, name) in &self.replacements {
+                if bytes[i..].starts_with(dir) {
+                    out.extend_from_slice(name);
+                    i += dir.len();
+                    continue 'scan;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        out
+    }
+}
+
 pub fn apply(norms: &[Norm], window: Window, bytes: &[u8]) -> Vec<u8> {
     let mut out = bytes.to_vec();
     for norm in norms {
@@ -221,6 +255,15 @@ mod tests {
             "s: up (pid 7642) <n> seconds, normally down"
         );
         assert_eq!(norm(Norm::Seconds, "x seconds"), "x seconds");
+    }
+
+    #[test]
+    fn harness_paths_become_placeholders() {
+        let p = Paths::new(&[
+            (std::path::Path::new("/tmp/x"), "<x>"),
+            (std::path::Path::new("/tmp/x/w"), "<w>"),
+        ]);
+        assert_eq!(p.replace(b"PATH=/tmp/x/bin:/tmp/x/w\n"), b"PATH=<x>/bin:<w>\n");
     }
 
     #[test]

@@ -206,6 +206,16 @@ impl Harness {
         }
     }
 
+    /// Fills `dir` with upstream's programs, for `$UPSTREAM`; false without a reference.
+    pub fn populate_upstream(&self, dir: &Path) -> std::io::Result<bool> {
+        for program in ALL {
+            if let Some(path) = self.program_path(program, Side::Reference) {
+                symlink(path, dir.join(program))?;
+            }
+        }
+        Ok(self.reference.is_some())
+    }
+
     /// Fills `dir` with the programs of a run of `side`. Returns the programs the
     /// scenario pins to a side that is not available (then it cannot run).
     pub fn populate(&self, dir: &Path, scenario: &Scenario, side: Side) -> std::io::Result<Vec<String>> {

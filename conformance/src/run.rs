@@ -114,12 +114,25 @@ pub fn run(harness: &Harness, scenario: &Scenario, side: Side) -> Result<String,
     std::fs::create_dir_all(&bin).map_err(fail)?;
     std::fs::create_dir_all(&work).map_err(fail)?;
     let result = (|| {
-        let missing = harness.populate(&bin, scenario, side).map_err(fail)?;
+        let mut missing = harness.populate(&bin, scenario, side).map_err(fail)?;
+        let upstream = base.join("upstream");
+        if scenario.uses_upstream {
+            std::fs::create_dir_all(&upstream).map_err(fail)?;
+            if !harness.populate_upstream(&upstream).map_err(fail)? {
+                missing.push("upstream's programs ($UPSTREAM)".into());
+            }
+        }
         if !missing.is_empty() {
             return Err(NotRun::Missing(missing));
         }
         create_entries(&work, scenario).map_err(fail)?;
         let path = format!("{}:{}", bin.display(), harness.tools().display());
+        let paths = normalize::Paths::new(&[
+            (&work, "<work>"),
+            (&bin, "<bin>"),
+            (&upstream, "<upstream>"),
+            (harness.tools(), "<tools>"),
+        ]);
         let mut text = String::new();
         let mut window = Window {
             start: i64::MAX,
@@ -135,11 +148,14 @@ pub fn run(harness: &Harness, scenario: &Scenario, side: Side) -> Result<String,
                 .env("PATH", &path)
                 .env("HOME", &work)
                 .env("LC_ALL", "C");
+            if scenario.uses_upstream {
+                command.env("UPSTREAM", &upstream);
+            }
             for (k, v) in &scenario.env {
                 command.env(k, v);
             }
             let r = run_step(command, step.timeout).map_err(fail)?;
-            let norm = |b: &[u8]| normalize::apply(&scenario.norms, r.window, b);
+            let norm = |b: &[u8]| normalize::apply(&scenario.norms, r.window, &paths.replace(b));
             window = Window {
                 start: window.start.min(r.window.start),
                 end: window.end.max(r.window.end),
@@ -149,7 +165,7 @@ pub fn run(harness: &Harness, scenario: &Scenario, side: Side) -> Result<String,
             let _ = write!(text, "stderr:\n{}", transcript::render(&norm(&r.stderr)));
             let _ = writeln!(text, "status: {}", r.status);
         }
-        let norm = |b: &[u8]| normalize::apply(&scenario.norms, window, b);
+        let norm = |b: &[u8]| normalize::apply(&scenario.norms, window, &paths.replace(b));
         let _ = write!(
             text,
             "files:\n{}",

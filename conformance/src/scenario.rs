@@ -44,6 +44,9 @@ pub struct Scenario {
     pub divergence: Option<&'static str>,
     /// Whether regular files' contents appear in the transcript (else size and hash).
     pub show_contents: bool,
+    /// Whether the steps use `$UPSTREAM/<program>`, upstream's programs in both runs
+    /// (for cross scenarios where ours and upstream's copy of one program meet).
+    pub uses_upstream: bool,
 }
 
 impl Scenario {
@@ -58,6 +61,7 @@ impl Scenario {
             pinned: Vec::new(),
             divergence: None,
             show_contents: false,
+            uses_upstream: false,
         }
     }
 
@@ -111,6 +115,12 @@ impl Scenario {
 
     pub fn diverges(mut self, why: &'static str) -> Scenario {
         self.divergence = Some(why);
+        self
+    }
+
+    /// The steps may run upstream's programs as `$UPSTREAM/<program>`.
+    pub fn with_upstream(mut self) -> Scenario {
+        self.uses_upstream = true;
         self
     }
 

@@ -3,8 +3,12 @@
 //! no processes: the runtime crate carries out what this crate decides.
 #![forbid(unsafe_code)]
 
+pub mod env;
+pub mod envdir;
 pub mod getopt;
 pub mod pathexec;
+pub mod setlock;
+pub mod softlimit;
 pub mod tai64;
 pub mod tai64n;
 pub mod tai64nlocal;

@@ -39,3 +39,8 @@ pub fn write_all<F: AsFd>(fd: F, mut buf: &[u8]) -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// The errno behind an error from std (EIO if it has none).
+pub fn errno_of(e: &std::io::Error) -> Errno {
+    e.raw_os_error().map_or(Errno::EIO, Errno::from_raw)
+}

@@ -1,9 +1,14 @@
 //! Carries out what the model decides, with real file descriptors, clocks, files,
 //! processes and signals. It holds no policy of its own.
-#![forbid(unsafe_code)]
+//!
+//! Unsafe code is denied everywhere but in `process::fork`.
+#![deny(unsafe_code)]
 
+pub mod account;
 pub mod clock;
 pub mod errstr;
+pub mod exec;
 pub mod io;
 pub mod message;
+pub mod process;
 pub mod zone;

@@ -2,6 +2,7 @@
 
 use crate::scenario::Scenario;
 
+mod chain;
 mod tai64n;
 mod tai64nlocal;
 
@@ -9,6 +10,13 @@ mod tai64nlocal;
 pub fn all() -> Vec<Scenario> {
     let mut all = tai64n::scenarios();
     all.extend(tai64nlocal::scenarios());
+    all.extend(chain::envdir_scenarios());
+    all.extend(chain::envuidgid_scenarios());
+    all.extend(chain::setuidgid_scenarios());
+    all.extend(chain::softlimit_scenarios());
+    all.extend(chain::setlock_scenarios());
+    all.extend(chain::fghack_scenarios());
+    all.extend(chain::pgrphack_scenarios());
     all
 }
 

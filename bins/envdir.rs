@@ -1,0 +1,72 @@
+//! envdir: runs a program with environment variables set from the files of a
+//! directory (spec 16).
+
+use model::envdir::{Read, edit, is_ignored};
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, open};
+use nix::sys::stat::Mode;
+use runtime::io::{errno_of, read};
+use runtime::message::{EXIT_TEMPORARY, fatal, usage};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+const PROG: &str = "envdir";
+
+/// An entry's contents; `Vanished` if it disappeared before it could be opened.
+/// Opened without blocking (a FIFO without a writer reads as empty), as upstream.
+fn read_entry(name: &OsStr) -> Result<Vec<u8>, Option<Errno>> {
+    let fd = open(
+        name,
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| (e != Errno::ENOENT).then_some(e))?;
+    let mut contents = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match read(&fd, &mut buf) {
+            Ok(0) => return Ok(contents),
+            Ok(n) => contents.extend_from_slice(&buf[..n]),
+            Err(e) => return Err(Some(e)),
+        }
+    }
+}
+
+pub fn main(argv: Vec<OsString>) -> i32 {
+    if argv.len() < 3 {
+        usage(PROG, "envdir dir child", EXIT_TEMPORARY);
+    }
+    let dir = argv[1].as_bytes();
+    let start = open(
+        ".",
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .unwrap_or_else(|e| fatal(PROG, &[b"unable to switch to current directory"], Some(e)));
+    if let Err(e) = nix::unistd::chdir(argv[1].as_os_str()) {
+        fatal(PROG, &[b"unable to switch to directory ", dir], Some(e));
+    }
+    let unreadable =
+        |e: &std::io::Error| -> ! { fatal(PROG, &[b"unable to read directory ", dir], Some(errno_of(e))) };
+    let entries = std::fs::read_dir(".").unwrap_or_else(|e| unreadable(&e));
+    let mut edits = Vec::new();
+    for entry in entries {
+        let name = entry.unwrap_or_else(|e| unreadable(&e)).file_name();
+        if is_ignored(name.as_bytes()) {
+            continue;
+        }
+        let contents = match read_entry(&name) {
+            Ok(c) => Some(c),
+            Err(None) => None,
+            Err(Some(e)) => fatal(PROG, &[b"unable to read ", dir, b"/", name.as_bytes()], Some(e)),
+        };
+        let read = contents.as_deref().map_or(Read::Vanished, Read::Contents);
+        edits.push(edit(name.as_bytes(), read));
+    }
+    if let Err(e) = nix::unistd::fchdir(&start) {
+        fatal(PROG, &[b"unable to switch to starting directory"], Some(e));
+    }
+    drop(start);
+    let env = model::env::apply(runtime::exec::environment(), &edits);
+    runtime::exec::run_or_die(PROG, &argv[2..], Some(&env))
+}

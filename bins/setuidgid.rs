@@ -1,0 +1,26 @@
+//! setuidgid: runs a program under an account's uid and gid, with that gid as its
+//! only group (spec 14).
+
+use runtime::message::{EXIT_PERMANENT, fatal, usage};
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+
+const PROG: &str = "setuidgid";
+
+pub fn main(argv: Vec<OsString>) -> i32 {
+    if argv.len() < 3 {
+        usage(PROG, "setuidgid account child", EXIT_PERMANENT);
+    }
+    let Some((uid, gid)) = runtime::account::lookup(&argv[1]) else {
+        fatal(PROG, &[b"unknown account ", argv[1].as_bytes()], None)
+    };
+    // The groups first, then the gid, then the uid; a failure of either of the first
+    // two is reported as upstream reports it, "unable to setgid".
+    if let Err(e) = nix::unistd::setgroups(&[gid]).and_then(|()| nix::unistd::setgid(gid)) {
+        fatal(PROG, &[b"unable to setgid"], Some(e));
+    }
+    if let Err(e) = nix::unistd::setuid(uid) {
+        fatal(PROG, &[b"unable to setuid"], Some(e));
+    }
+    runtime::exec::run_or_die(PROG, &argv[2..], None)
+}

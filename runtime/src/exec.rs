@@ -1,0 +1,82 @@
+//! Running a program found as upstream finds it (spec 1.4): a name with a `/` is run
+//! as it is, others are looked up along this process's PATH.
+
+use model::pathexec::{Failure, Search, candidates};
+use nix::errno::Errno;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+
+fn c_string(bytes: &[u8]) -> CString {
+    // Arguments and environment entries come from C strings and hold no NUL; should one
+    // ever, it is cut there, as C would have seen it.
+    let end = bytes.iter().position(|&c| c == 0).unwrap_or(bytes.len());
+    CString::new(&bytes[..end]).unwrap_or_default()
+}
+
+fn classify(e: Errno) -> Failure {
+    match e {
+        Errno::ENOENT => Failure::NotFound,
+        Errno::EACCES | Errno::EPERM | Errno::EISDIR => Failure::Denied,
+        _ => Failure::Other,
+    }
+}
+
+/// Everything an exec needs, built before it is tried (so that after a fork the child
+/// only calls `execve`).
+pub struct Prepared {
+    paths: Vec<CString>,
+    argv: Vec<CString>,
+    env: Option<Vec<CString>>,
+}
+
+/// Prepares running `argv` (argv[0] is the program) with `env`, or with this process's
+/// environment if `None`. The search uses this process's PATH, whatever `env` says.
+pub fn prepare(argv: &[OsString], env: Option<&[Vec<u8>]>) -> Prepared {
+    let file = argv.first().map_or(&b""[..], |a| a.as_bytes());
+    let path = std::env::var_os("PATH");
+    Prepared {
+        paths: candidates(file, path.as_deref().map(OsStr::as_bytes))
+            .map(|p| c_string(&p))
+            .collect(),
+        argv: argv.iter().map(|a| c_string(a.as_bytes())).collect(),
+        env: env.map(|e| e.iter().map(|v| c_string(v)).collect()),
+    }
+}
+
+impl Prepared {
+    /// Tries each candidate; returns (only on failure) the error to report.
+    pub fn run(&self) -> Errno {
+        let mut search = Search::new();
+        for path in &self.paths {
+            let result = match &self.env {
+                Some(env) => nix::unistd::execve(path, &self.argv, env),
+                None => nix::unistd::execv(path, &self.argv),
+            };
+            let Err(e) = result;
+            if !search.failed(e, classify(e)) {
+                break;
+            }
+        }
+        search.error().unwrap_or(Errno::ENOENT)
+    }
+}
+
+/// Runs `argv` (see [`prepare`]); returns only on failure, with the error to report.
+pub fn pathexec(argv: &[OsString], env: Option<&[Vec<u8>]>) -> Errno {
+    prepare(argv, env).run()
+}
+
+/// This process's environment as `NAME=value` entries, in order.
+pub fn environment() -> Vec<Vec<u8>> {
+    std::env::vars_os()
+        .map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat())
+        .collect()
+}
+
+/// Runs `argv` (see [`prepare`]), or dies as upstream: `prog: fatal: unable to run
+/// <argv[0]>: <error>`, exit 111.
+pub fn run_or_die(prog: &str, argv: &[OsString], env: Option<&[Vec<u8>]>) -> ! {
+    let e = pathexec(argv, env);
+    let name = argv.first().map_or(&b""[..], |a| a.as_bytes());
+    crate::message::fatal(prog, &[b"unable to run ", name], Some(e))
+}
