@@ -5,31 +5,24 @@ use model::envdir::{Read, edit, is_ignored};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
-use runtime::io::{errno_of, read};
+use runtime::io::errno_of;
 use runtime::message::{EXIT_TEMPORARY, fatal, usage};
 use std::ffi::{OsStr, OsString};
+use std::io::Read as _;
 use std::os::unix::ffi::OsStrExt;
 
 const PROG: &str = "envdir";
 
-/// An entry's contents; `Vanished` if it disappeared before it could be opened.
+/// An entry's contents; `Err(None)` if it disappeared before it could be opened.
 /// Opened without blocking (a FIFO without a writer reads as empty), as upstream.
 fn read_entry(name: &OsStr) -> Result<Vec<u8>, Option<Errno>> {
-    let fd = open(
-        name,
-        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| (e != Errno::ENOENT).then_some(e))?;
+    let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+    let fd = open(name, flags, Mode::empty()).map_err(|e| (e != Errno::ENOENT).then_some(e))?;
     let mut contents = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match read(&fd, &mut buf) {
-            Ok(0) => return Ok(contents),
-            Ok(n) => contents.extend_from_slice(&buf[..n]),
-            Err(e) => return Err(Some(e)),
-        }
-    }
+    std::fs::File::from(fd)
+        .read_to_end(&mut contents)
+        .map_err(|e| Some(errno_of(&e)))?;
+    Ok(contents)
 }
 
 pub fn main(argv: Vec<OsString>) -> i32 {
@@ -68,5 +61,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     }
     drop(start);
     let env = model::env::apply(runtime::exec::environment(), &edits);
-    runtime::exec::run_or_die(PROG, &argv[2..], Some(&env))
+    runtime::exec::run_or_die(PROG, &argv[2..], Some(env))
 }

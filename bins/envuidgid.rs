@@ -18,5 +18,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         model::env::edit(b"UID", Some(uid.to_string().as_bytes())),
     ];
     let env = model::env::apply(runtime::exec::environment(), &edits);
-    runtime::exec::run_or_die(PROG, &argv[2..], Some(&env))
+    runtime::exec::run_or_die(PROG, &argv[2..], Some(env))
 }

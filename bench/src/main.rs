@@ -1,87 +1,24 @@
-//! Benchmarks our programs against upstream's on the same input, in one run, runs
-//! alternating, and prints throughput and the ratio ours/upstream.
+//! Benchmarks our programs against upstream's in one run, alternating, and prints
+//! the ratio ours/upstream.
 //!
-//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [--lines N] [--runs R]`
-//!
-//! Every run's output is checked before its time counts: identical to upstream's for
-//! tai64nlocal; for tai64n, identical once the labels (which are times) are masked.
+//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [--lines N] [--runs R]`
+
+mod chain;
+mod streams;
 
 use conformance::programs::{Ours, Reference};
 use conformance::tempdir::TempDir;
-use conformance::transcript::fnv1a64;
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// `lines` lines of printable text, 60 to 140 bytes each (100 on average).
-fn log_lines(lines: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut out = Vec::with_capacity(lines * 101);
-    for i in 0..lines {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        let len = 60 + (x.wrapping_mul(0x2545_f491_4f6c_dd1d) % 81) as usize;
-        let text = format!("{i:08} service message: request handled status=200 bytes={x} ");
-        out.extend(text.bytes().cycle().take(len));
-        out.push(b'\n');
-    }
-    out
-}
-
-struct Case {
-    program: &'static str,
-    label: &'static str,
-    env: Option<(&'static str, &'static str)>,
-    input: PathBuf,
-    /// Labels are times: compare outputs with them masked.
-    mask_labels: bool,
-}
-
-/// Runs `command` with `input` on stdin and `output` as stdout; returns the wall time.
-fn timed(mut command: Command, input: &Path, output: &Path) -> Duration {
-    let start = Instant::now();
-    let status = command
-        .stdin(File::open(input).expect("input"))
-        .stdout(File::create(output).expect("output"))
-        .stderr(Stdio::inherit())
-        .status()
-        .expect("run");
-    let elapsed = start.elapsed();
-    assert!(status.success(), "{command:?} failed: {status}");
-    elapsed
-}
-
-/// The output with every label `@` + 24 hex digits at a line start replaced by `@`.
-fn masked(output: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(output.len());
-    for line in output.split_inclusive(|&c| c == b'\n') {
-        match line.strip_prefix(b"@") {
-            Some(rest) if rest.len() >= 24 => {
-                out.push(b'@');
-                out.extend_from_slice(&rest[24..]);
-            }
-            _ => out.extend_from_slice(line),
-        }
-    }
-    out
-}
-
-fn fingerprint(path: &Path, mask_labels: bool) -> (usize, u64) {
-    let data = std::fs::read(path).expect("read output");
-    let data = if mask_labels { masked(&data) } else { data };
-    (data.len(), fnv1a64(&data))
-}
-
-fn median(mut d: Vec<Duration>) -> Duration {
-    d.sort();
-    d[d.len() / 2]
+/// Both implementations, and a scratch directory for inputs and outputs.
+pub struct Sides {
+    pub ours: Ours,
+    pub reference: Reference,
+    pub scratch: TempDir,
 }
 
 fn main() {
-    // Program names, and `--lines N` / `--runs N`.
-    let (mut programs, mut lines, mut runs) = (Vec::new(), 2_000_000, 5);
+    // Benchmark names, and `--lines N` / `--runs N`.
+    let (mut names, mut lines, mut runs) = (Vec::new(), 2_000_000, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut number = || {
@@ -91,88 +28,24 @@ fn main() {
         };
         match arg.as_str() {
             "--lines" => lines = number(),
-            "--runs" => runs = number(),
-            _ => programs.push(arg),
+            "--runs" => runs = Some(number()),
+            _ => names.push(arg),
         }
     }
-    let wanted = |p: &str| programs.is_empty() || programs.iter().any(|a| a == p);
+    let wanted = |p: &str| names.is_empty() || names.iter().any(|a| a == p);
 
-    let ours = Ours::locate().unwrap_or_else(|e| panic!("{e}"));
-    let reference = Reference::find()
-        .unwrap_or_else(|e| panic!("{e}"))
-        .expect("upstream's daemontools is needed: apt-get install daemontools");
-    let scratch = TempDir::new("bench").expect("scratch directory");
-    let dir = scratch.path();
-
-    let text = dir.join("lines");
-    std::fs::write(&text, log_lines(lines)).expect("write input");
-    let labelled = dir.join("labelled");
-    timed(Command::new(reference.dir.join("tai64n")), &text, &labelled);
-
-    let mut cases = Vec::new();
-    if wanted("tai64n") {
-        cases.push(Case {
-            program: "tai64n",
-            label: "",
-            env: None,
-            input: text.clone(),
-            mask_labels: true,
-        });
+    let sides = Sides {
+        ours: Ours::locate().unwrap_or_else(|e| panic!("{e}")),
+        reference: Reference::find()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .expect("upstream's daemontools is needed: apt-get install daemontools"),
+        scratch: TempDir::new("bench").expect("scratch directory"),
+    };
+    println!("Reference: {}", sides.reference.description);
+    if wanted("tai64n") || wanted("tai64nlocal") {
+        streams::run(&sides, &wanted, lines, runs.unwrap_or(5));
     }
-    if wanted("tai64nlocal") {
-        for (label, env) in [("TZ unset", None), ("TZ=UTC", Some(("TZ", "UTC")))] {
-            cases.push(Case {
-                program: "tai64nlocal",
-                label,
-                env,
-                input: labelled.clone(),
-                mask_labels: false,
-            });
-        }
-    }
-
-    println!(
-        "Reference: {}; {lines} lines, median of {runs} alternating runs",
-        reference.description
-    );
-    println!("| program | input | MB | ours MB/s | upstream MB/s | ours/upstream |");
-    println!("|---|---|---|---|---|---|");
-    for case in &cases {
-        let size = std::fs::metadata(&case.input).expect("input").len() as f64 / 1e6;
-        let (mut ours_times, mut upstream_times) = (Vec::new(), Vec::new());
-        let (ours_out, upstream_out) = (dir.join("out-ours"), dir.join("out-upstream"));
-        for _ in 0..runs {
-            for (times, out, mut command) in [
-                (
-                    &mut upstream_times,
-                    &upstream_out,
-                    Command::new(reference.dir.join(case.program)),
-                ),
-                (&mut ours_times, &ours_out, ours.command(case.program)),
-            ] {
-                command.env_remove("TZ");
-                if let Some((k, v)) = case.env {
-                    command.env(k, v);
-                }
-                times.push(timed(command, &case.input, out));
-            }
-            let (a, b) = (
-                fingerprint(&ours_out, case.mask_labels),
-                fingerprint(&upstream_out, case.mask_labels),
-            );
-            assert_eq!(
-                a, b,
-                "{} {}: our output differs from upstream's",
-                case.program, case.label
-            );
-        }
-        let (o, u) = (median(ours_times), median(upstream_times));
-        let (o_rate, u_rate) = (size / o.as_secs_f64(), size / u.as_secs_f64());
-        println!(
-            "| {} | {} | {size:.0} | {o_rate:.0} | {u_rate:.0} | {:.2}x |",
-            case.program,
-            case.label,
-            o_rate / u_rate
-        );
+    if wanted("chain") {
+        chain::run(&sides, runs.unwrap_or(500));
     }
 }

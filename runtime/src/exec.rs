@@ -13,6 +13,14 @@ fn c_string(bytes: &[u8]) -> CString {
     CString::new(&bytes[..end]).unwrap_or_default()
 }
 
+/// As [`c_string`], keeping the allocation.
+fn owned_c_string(mut bytes: Vec<u8>) -> CString {
+    if let Some(end) = bytes.iter().position(|&c| c == 0) {
+        bytes.truncate(end);
+    }
+    CString::new(bytes).unwrap_or_default()
+}
+
 fn classify(e: Errno) -> Failure {
     match e {
         Errno::ENOENT => Failure::NotFound,
@@ -31,7 +39,7 @@ pub struct Prepared {
 
 /// Prepares running `argv` (argv[0] is the program) with `env`, or with this process's
 /// environment if `None`. The search uses this process's PATH, whatever `env` says.
-pub fn prepare(argv: &[OsString], env: Option<&[Vec<u8>]>) -> Prepared {
+pub fn prepare(argv: &[OsString], env: Option<Vec<Vec<u8>>>) -> Prepared {
     let file = argv.first().map_or(&b""[..], |a| a.as_bytes());
     let path = std::env::var_os("PATH");
     Prepared {
@@ -39,7 +47,7 @@ pub fn prepare(argv: &[OsString], env: Option<&[Vec<u8>]>) -> Prepared {
             .map(|p| c_string(&p))
             .collect(),
         argv: argv.iter().map(|a| c_string(a.as_bytes())).collect(),
-        env: env.map(|e| e.iter().map(|v| c_string(v)).collect()),
+        env: env.map(|e| e.into_iter().map(owned_c_string).collect()),
     }
 }
 
@@ -62,20 +70,27 @@ impl Prepared {
 }
 
 /// Runs `argv` (see [`prepare`]); returns only on failure, with the error to report.
-pub fn pathexec(argv: &[OsString], env: Option<&[Vec<u8>]>) -> Errno {
+pub fn pathexec(argv: &[OsString], env: Option<Vec<Vec<u8>>>) -> Errno {
     prepare(argv, env).run()
 }
 
-/// This process's environment as `NAME=value` entries, in order.
+/// This process's environment as `NAME=value` entries, in order. Each has room for
+/// the NUL a C string needs, so that turning it into one does not copy it.
 pub fn environment() -> Vec<Vec<u8>> {
     std::env::vars_os()
-        .map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat())
+        .map(|(k, v)| {
+            let mut entry = Vec::with_capacity(k.len() + v.len() + 2);
+            entry.extend_from_slice(k.as_bytes());
+            entry.push(b'=');
+            entry.extend_from_slice(v.as_bytes());
+            entry
+        })
         .collect()
 }
 
 /// Runs `argv` (see [`prepare`]), or dies as upstream: `prog: fatal: unable to run
 /// <argv[0]>: <error>`, exit 111.
-pub fn run_or_die(prog: &str, argv: &[OsString], env: Option<&[Vec<u8>]>) -> ! {
+pub fn run_or_die(prog: &str, argv: &[OsString], env: Option<Vec<Vec<u8>>>) -> ! {
     let e = pathexec(argv, env);
     let name = argv.first().map_or(&b""[..], |a| a.as_bytes());
     crate::message::fatal(prog, &[b"unable to run ", name], Some(e))

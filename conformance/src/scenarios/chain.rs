@@ -7,6 +7,9 @@
 
 use crate::scenario::Scenario;
 
+/// Runs the rest of the command line as user nobody, without supplementary groups.
+const AS_NOBODY: &str = "setpriv --reuid=nobody --regid=nogroup --clear-groups";
+
 fn envdir(name: &str) -> Scenario {
     Scenario::new("envdir", name)
 }
@@ -62,6 +65,17 @@ pub fn envdir_scenarios() -> Vec<Scenario> {
         envdir("entry-symlink-loop")
             .symlink("e/Message", "Message")
             .run("envdir e true"),
+        // As an unprivileged user, for whom permissions count.
+        envdir("unreadable-directory")
+            .dir("e", 0o333)
+            .run(&format!("{AS_NOBODY} envdir e true")),
+        envdir("unreadable-entry")
+            .file("e/X", "x")
+            .run(&format!("chmod 0 e/X; {AS_NOBODY} envdir e true")),
+        envdir("unreadable-current-directory")
+            .dir("e", 0o755)
+            .dir("cwd", 0o311)
+            .run(&format!("cd cwd && {AS_NOBODY} envdir ../e true")),
         envdir("unable-to-run")
             .dir("e", 0o755)
             .run("envdir e nonexistent-program"),
@@ -88,6 +102,9 @@ pub fn envuidgid_scenarios() -> Vec<Scenario> {
             .run("envuidgid daemon env"),
         s("root").run("envuidgid root sh -c 'echo $UID $GID'"),
         s("does-not-change-ids").run("envuidgid nobody id"),
+        s("unprivileged-caller").run(&format!(
+            "{AS_NOBODY} envuidgid daemon sh -c 'id; echo $UID $GID'"
+        )),
         s("unable-to-run").run("envuidgid nobody nonexistent-program"),
         s("numeric-name-is-not-an-account").run("envuidgid 0 true"),
     ]
@@ -106,6 +123,7 @@ pub fn setuidgid_scenarios() -> Vec<Scenario> {
             .env("USER", "root")
             .run("setuidgid nobody env"),
         s("unprivileged-caller").run("setuidgid nobody setuidgid daemon id"),
+        s("callers-groups-do-not-survive").run("setpriv --groups=4,20,24 setuidgid daemon id"),
         s("unable-to-run").run("setuidgid nobody nonexistent-program"),
         s("numeric-name-is-not-an-account").run("setuidgid 0 true"),
     ]
