@@ -9,6 +9,8 @@ pub mod getopt;
 pub mod pathexec;
 pub mod setlock;
 pub mod softlimit;
+pub mod status;
+pub mod supervise;
 pub mod tai64;
 pub mod tai64n;
 pub mod tai64nlocal;

@@ -1,0 +1,500 @@
+//! The supervise machine (spec 2): what to do with `./run` given start-up, control
+//! bytes from `svc`, the service's exits, failed forks and the passing of time.
+//!
+//! The runtime feeds it [`Input`]s with the current time and carries out the
+//! [`Effect`]s it returns; after an [`Effect::Spawn`] it must answer at once with
+//! [`Input::Spawned`] or [`Input::SpawnFailed`]. [`Supervisor::deadline`] says when
+//! to send [`Input::Timer`].
+//!
+//! Upstream's semantics, with one deliberate divergence (DESIGN.md): upstream sleeps
+//! a whole second after every start without listening to anyone, which limits
+//! restarts to one a second but also leaves `svc -d` waiting. Here the second is a
+//! timer: starts are still never less than a second apart, while commands and exits
+//! are handled as they come.
+//!
+//! Invariants (checked by the tests at the end and by `tests/supervise_exhaustive.rs`):
+//! at most one child; no two starts less than a second apart; after `x`, exit exactly
+//! when no child is left; after `d`, or `o`, the service is not started again when it
+//! exits; every status record decodes and says what the machine holds.
+
+use crate::status::{Record, Want};
+use crate::tai64::Tai64N;
+
+/// The shortest time between two starts of `./run`, in nanoseconds.
+pub const RESTART_INTERVAL: u64 = 1_000_000_000;
+/// How long to wait after a failed fork before trying again (Debian's patch 0003).
+pub const FORK_RETRY: u64 = 60_000_000_000;
+
+/// The current time: the wall clock for status records, a monotonic clock (in
+/// nanoseconds) for intervals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    pub wall: Tai64N,
+    pub mono: u64,
+}
+
+/// A signal supervise sends to its service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Alrm,
+    Cont,
+    Hup,
+    Int,
+    Kill,
+    Stop,
+    Term,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// Start-up, once `supervise/status` can be written; whether `down` exists.
+    Start { down_file: bool },
+    /// `supervise/ok` is open (svok and svstat now see supervise running): the
+    /// service may start.
+    Ready,
+    /// One byte read from `supervise/control`.
+    Control(u8),
+    /// The answer to [`Effect::Spawn`]: the new child's pid.
+    Spawned(u32),
+    /// The answer to [`Effect::Spawn`]: fork failed.
+    SpawnFailed,
+    /// A child was reaped (not necessarily the service).
+    Reaped(u32),
+    /// The deadline passed.
+    Timer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Fork and exec `./run`, then answer with `Spawned` or `SpawnFailed`.
+    Spawn,
+    /// Send a signal to the service (its pid, never its group).
+    Signal(u32, Signal),
+    /// Write this record to `supervise/status` (by way of `status.new`).
+    WriteStatus([u8; 18]),
+    /// `unable to fork for <dir>, sleeping 60 seconds: <error>`.
+    WarnForkFailed,
+    /// Exit 0.
+    Exit,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Supervisor {
+    want: Want,
+    paused: bool,
+    exiting: bool,
+    /// The service's pid, if it runs.
+    child: Option<u32>,
+    /// An `Effect::Spawn` awaits its answer.
+    spawning: bool,
+    /// The moment of the last pid change, as the status record shows it.
+    stamp: Tai64N,
+    /// When `./run` was last started (monotonic).
+    last_start: Option<u64>,
+    /// A start waits for the restart interval to pass.
+    start_pending: bool,
+    /// After a failed fork: when to try again, if still wanted up.
+    retry_at: Option<u64>,
+    exited: bool,
+}
+
+impl Default for Supervisor {
+    fn default() -> Self {
+        Supervisor::new()
+    }
+}
+
+impl Supervisor {
+    pub fn new() -> Supervisor {
+        Supervisor {
+            want: Want::Up,
+            paused: false,
+            exiting: false,
+            child: None,
+            spawning: false,
+            stamp: Tai64N { secs: 0, nanos: 0 },
+            last_start: None,
+            start_pending: false,
+            retry_at: None,
+            exited: false,
+        }
+    }
+
+    /// The record the status file holds.
+    pub fn record(&self) -> Record {
+        Record::new(self.stamp, self.child.unwrap_or(0), self.paused, self.want)
+    }
+
+    pub fn child(&self) -> Option<u32> {
+        self.child
+    }
+
+    pub fn want(&self) -> Want {
+        self.want
+    }
+
+    pub fn has_exited(&self) -> bool {
+        self.exited
+    }
+
+    /// When the runtime should send [`Input::Timer`] (monotonic nanoseconds).
+    pub fn deadline(&self) -> Option<u64> {
+        let start = self
+            .start_pending
+            .then(|| self.last_start.map_or(0, |t| t + RESTART_INTERVAL));
+        match (start, self.retry_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Takes one input at `now`; appends what to do to `effects`.
+    pub fn handle(&mut self, input: Input, now: Now, effects: &mut Vec<Effect>) {
+        if self.exited {
+            return;
+        }
+        match input {
+            Input::Start { down_file } => {
+                self.want = if down_file { Want::Down } else { Want::Up };
+                self.stamp = now.wall;
+                self.announce(effects);
+            }
+            Input::Ready => {
+                if self.want == Want::Up {
+                    self.try_start(now, effects);
+                }
+            }
+            Input::Control(byte) => self.control(byte, now, effects),
+            Input::Spawned(pid) => {
+                self.spawning = false;
+                self.child = Some(pid);
+                self.paused = false;
+                self.stamp = now.wall;
+                self.last_start = Some(now.mono);
+                self.announce(effects);
+            }
+            Input::SpawnFailed => {
+                self.spawning = false;
+                effects.push(Effect::WarnForkFailed);
+                self.retry_at = Some(now.mono + FORK_RETRY);
+            }
+            Input::Reaped(pid) => {
+                if self.child == Some(pid) {
+                    self.child = None;
+                    self.stamp = now.wall;
+                    self.announce(effects);
+                    if !self.exiting && self.want == Want::Up {
+                        self.try_start(now, effects);
+                    }
+                }
+            }
+            Input::Timer => {
+                let start_due = self.last_start.is_none_or(|t| now.mono >= t + RESTART_INTERVAL);
+                if self.start_pending && start_due {
+                    self.start_pending = false;
+                    self.try_start(now, effects);
+                }
+                if self.retry_at.is_some_and(|t| t <= now.mono) {
+                    self.retry_at = None;
+                    if self.want == Want::Up {
+                        self.try_start(now, effects);
+                    }
+                }
+            }
+        }
+        if self.exiting && self.child.is_none() && !self.spawning {
+            self.announce(effects);
+            effects.push(Effect::Exit);
+            self.exited = true;
+        }
+    }
+
+    fn control(&mut self, byte: u8, now: Now, effects: &mut Vec<Effect>) {
+        let signal = |sig, effects: &mut Vec<Effect>, child: Option<u32>| {
+            if let Some(pid) = child {
+                effects.push(Effect::Signal(pid, sig));
+            }
+        };
+        match byte {
+            b'u' => {
+                self.want = Want::Up;
+                self.announce(effects);
+                self.try_start(now, effects);
+            }
+            b'd' => {
+                self.want = Want::Down;
+                self.start_pending = false;
+                self.retry_at = None;
+                if let Some(pid) = self.child {
+                    effects.push(Effect::Signal(pid, Signal::Term));
+                    effects.push(Effect::Signal(pid, Signal::Cont));
+                    self.paused = false;
+                }
+                self.announce(effects);
+            }
+            b'o' => {
+                self.want = Want::Nothing;
+                self.announce(effects);
+                self.try_start(now, effects);
+            }
+            b'a' => signal(Signal::Alrm, effects, self.child),
+            b'h' => signal(Signal::Hup, effects, self.child),
+            b'k' => signal(Signal::Kill, effects, self.child),
+            b't' => signal(Signal::Term, effects, self.child),
+            b'i' => signal(Signal::Int, effects, self.child),
+            b'p' => {
+                self.paused = true;
+                self.announce(effects);
+                signal(Signal::Stop, effects, self.child);
+            }
+            b'c' => {
+                self.paused = false;
+                self.announce(effects);
+                signal(Signal::Cont, effects, self.child);
+            }
+            b'x' => {
+                self.exiting = true;
+                self.announce(effects);
+            }
+            _ => {}
+        }
+    }
+
+    /// Starts the service unless it runs, or waits until a second has passed since
+    /// the last start.
+    fn try_start(&mut self, now: Now, effects: &mut Vec<Effect>) {
+        if self.child.is_some() || self.spawning || self.exiting {
+            return;
+        }
+        let ready = self.last_start.is_none_or(|t| now.mono >= t + RESTART_INTERVAL);
+        if ready {
+            self.start_pending = false;
+            self.retry_at = None;
+            self.spawning = true;
+            effects.push(Effect::Spawn);
+        } else {
+            self.start_pending = true;
+        }
+    }
+
+    fn announce(&self, effects: &mut Vec<Effect>) {
+        effects.push(Effect::WriteStatus(self.record().encode()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Drives a supervisor as the runtime would, with spawns answered by new pids.
+    struct Harness {
+        s: Supervisor,
+        mono: u64,
+        next_pid: u32,
+        log: Vec<String>,
+        fork_fails: bool,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            Harness {
+                s: Supervisor::new(),
+                mono: 5_000_000_000,
+                next_pid: 100,
+                log: Vec::new(),
+                fork_fails: false,
+            }
+        }
+
+        fn now(&self) -> Now {
+            Now {
+                wall: Tai64N::from_unix_micros((self.mono / 1_000_000_000) as i64, 0),
+                mono: self.mono,
+            }
+        }
+
+        fn send(&mut self, input: Input) {
+            let mut queue = vec![input];
+            while let Some(input) = queue.pop() {
+                let mut effects = Vec::new();
+                self.s.handle(input, self.now(), &mut effects);
+                for e in effects {
+                    match e {
+                        Effect::Spawn if self.fork_fails => {
+                            self.log.push("spawn (fork fails)".into());
+                            queue.push(Input::SpawnFailed);
+                        }
+                        Effect::Spawn => {
+                            self.next_pid += 1;
+                            self.log.push(format!("spawn {}", self.next_pid));
+                            queue.push(Input::Spawned(self.next_pid));
+                        }
+                        Effect::Signal(pid, sig) => self.log.push(format!("kill {pid} {sig:?}")),
+                        Effect::WriteStatus(b) => {
+                            let r = Record::decode(&b).unwrap();
+                            self.log.push(format!("status pid {} paused {} want {:?}", r.pid, r.paused, r.want as char));
+                        }
+                        Effect::WarnForkFailed => self.log.push("warn fork failed".into()),
+                        Effect::Exit => self.log.push("exit".into()),
+                    }
+                }
+            }
+        }
+
+        fn start(&mut self, down_file: bool) {
+            self.send(Input::Start { down_file });
+            self.send(Input::Ready);
+        }
+
+        fn advance(&mut self, nanos: u64) {
+            self.mono += nanos;
+            if self.s.deadline().is_some_and(|d| d <= self.mono) {
+                self.send(Input::Timer);
+            }
+        }
+
+        fn take_log(&mut self) -> String {
+            std::mem::take(&mut self.log).join("\n")
+        }
+    }
+
+    #[test]
+    fn starts_when_up_and_writes_the_record_around_it() {
+        let mut h = Harness::new();
+        h.start(false);
+        insta::assert_snapshot!(h.take_log(), @r"
+            status pid 0 paused 0 want 'u'
+            spawn 101
+            status pid 101 paused 0 want 'u'
+            ");
+    }
+
+    #[test]
+    fn down_file_means_no_start_until_u() {
+        let mut h = Harness::new();
+        h.start(true);
+        h.send(Input::Control(b'u'));
+        insta::assert_snapshot!(h.take_log(), @r"
+            status pid 0 paused 0 want 'd'
+            status pid 0 paused 0 want 'u'
+            spawn 101
+            status pid 101 paused 0 want 'u'
+            ");
+    }
+
+    #[test]
+    fn restarts_at_most_once_a_second_but_d_acts_at_once() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.take_log();
+        h.advance(100_000_000);
+        h.send(Input::Reaped(101));
+        // 0.1 s after the start: the restart waits, `d` does not.
+        h.send(Input::Control(b'd'));
+        h.advance(2_000_000_000);
+        insta::assert_snapshot!(h.take_log(), @r"
+            status pid 0 paused 0 want 'u'
+            status pid 0 paused 0 want 'd'
+            ");
+    }
+
+    #[test]
+    fn every_control_byte() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.take_log();
+        for b in *b"ahkti" {
+            h.send(Input::Control(b));
+        }
+        h.send(Input::Control(b'p'));
+        h.send(Input::Control(b'u'));
+        h.send(Input::Control(b'c'));
+        h.send(Input::Control(b'z'));
+        h.send(Input::Control(b'd'));
+        h.send(Input::Control(b'o'));
+        h.send(Input::Control(b'x'));
+        h.send(Input::Reaped(101));
+        insta::assert_snapshot!(h.take_log(), @r"
+            kill 101 Alrm
+            kill 101 Hup
+            kill 101 Kill
+            kill 101 Term
+            kill 101 Int
+            status pid 101 paused 1 want 'u'
+            kill 101 Stop
+            status pid 101 paused 1 want 'u'
+            status pid 101 paused 0 want 'u'
+            kill 101 Cont
+            kill 101 Term
+            kill 101 Cont
+            status pid 101 paused 0 want 'd'
+            status pid 101 paused 0 want '\0'
+            status pid 101 paused 0 want '\0'
+            status pid 0 paused 0 want '\0'
+            status pid 0 paused 0 want '\0'
+            exit
+            ");
+    }
+
+    #[test]
+    fn once_runs_once() {
+        let mut h = Harness::new();
+        h.start(true);
+        h.send(Input::Control(b'o'));
+        h.advance(3_000_000_000);
+        h.send(Input::Reaped(101));
+        h.advance(3_000_000_000);
+        insta::assert_snapshot!(h.take_log(), @r"
+            status pid 0 paused 0 want 'd'
+            status pid 0 paused 0 want '\0'
+            spawn 101
+            status pid 101 paused 0 want '\0'
+            status pid 0 paused 0 want '\0'
+            ");
+    }
+
+    #[test]
+    fn exit_waits_for_the_service() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.send(Input::Control(b'x'));
+        assert!(!h.s.has_exited());
+        h.send(Input::Reaped(999));
+        assert!(!h.s.has_exited(), "not the service's pid");
+        h.send(Input::Reaped(101));
+        assert!(h.s.has_exited());
+        assert!(h.take_log().ends_with("status pid 0 paused 0 want 'u'\nstatus pid 0 paused 0 want 'u'\nexit"));
+    }
+
+    #[test]
+    fn a_failed_fork_is_retried_after_a_minute_while_wanted_up() {
+        let mut h = Harness::new();
+        h.fork_fails = true;
+        h.start(false);
+        h.fork_fails = false;
+        h.advance(59_000_000_000);
+        assert_eq!(h.s.child(), None);
+        h.advance(1_000_000_000);
+        insta::assert_snapshot!(h.take_log(), @r"
+            status pid 0 paused 0 want 'u'
+            spawn (fork fails)
+            warn fork failed
+            spawn 101
+            status pid 101 paused 0 want 'u'
+            ");
+    }
+
+    #[test]
+    fn the_stamp_changes_only_with_the_pid() {
+        let mut h = Harness::new();
+        h.start(false);
+        let started = h.s.record().stamp;
+        h.advance(7_000_000_000);
+        for b in *b"pcuahkti" {
+            h.send(Input::Control(b));
+        }
+        assert_eq!(h.s.record().stamp, started);
+        h.send(Input::Reaped(101));
+        assert_ne!(h.s.record().stamp, started);
+    }
+}

@@ -1,0 +1,274 @@
+//! The supervise machine's invariants, checked after every step of every sequence of
+//! inputs up to a depth (exhaustively), and of random long sequences (proptest):
+//!
+//! 1. at most one child at a time, and the machine knows which;
+//! 2. no two starts of `./run` less than a second apart;
+//! 3. after `x`, exit exactly when no child is left, and nothing after exit;
+//! 4. after `d` (or a `down` file), no start until `u` or `o`;
+//! 5. after `o`, or `d`, a child's exit is not followed by a start until `u` or `o`;
+//! 6. every status record decodes, says what the machine holds, and svstat's line
+//!    for it agrees (up ⇔ pid ≠ 0; "paused", "want up", "want down" exactly where
+//!    upstream shows them).
+
+use model::status::{Observed, Record, Want, svstat_body};
+use model::supervise::{Effect, Input, Now, RESTART_INTERVAL, Supervisor};
+use model::tai64::Tai64N;
+use proptest::prelude::*;
+
+/// An event of the world around supervise.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    Control(u8),
+    /// The service exits (or, with none, some other child is reaped).
+    ChildExits,
+    /// Time passes, in milliseconds; a due timer fires.
+    Wait(u64),
+    /// The next fork fails.
+    ForkWillFail,
+}
+
+const CONTROLS: &[u8] = b"udoahktipcxz";
+
+/// The world: the supervisor, the children it has, the clock, and what the
+/// invariants need to remember.
+#[derive(Clone, Debug)]
+struct World {
+    s: Supervisor,
+    mono: u64,
+    live_child: Option<u32>,
+    next_pid: u32,
+    fork_fails: bool,
+    starts: Vec<u64>,
+    /// The last `u`/`d`/`o` (or the `down` file at start) said: no starts.
+    down: bool,
+    /// A child exited under `o` or `d`: no start until `u` or `o`.
+    no_restart: bool,
+    exit_asked: bool,
+    exited: bool,
+    paused: bool,
+}
+
+impl World {
+    fn new(down_file: bool) -> Result<World, String> {
+        let mut w = World {
+            s: Supervisor::new(),
+            mono: 1_000_000_000_000,
+            live_child: None,
+            next_pid: 1,
+            fork_fails: false,
+            starts: Vec::new(),
+            down: down_file,
+            no_restart: false,
+            exit_asked: false,
+            exited: false,
+            paused: false,
+        };
+        w.input(Input::Start { down_file })?;
+        w.input(Input::Ready)?;
+        Ok(w)
+    }
+
+    fn now(&self) -> Now {
+        Now {
+            wall: Tai64N::from_unix_micros((self.mono / 1_000_000_000) as i64, 0),
+            mono: self.mono,
+        }
+    }
+
+    fn event(&mut self, e: Event) -> Result<(), String> {
+        match e {
+            Event::Control(b) => {
+                match b {
+                    b'u' | b'o' => {
+                        self.down = false;
+                        self.no_restart = false;
+                    }
+                    b'd' => {
+                        self.down = true;
+                        // Stopping a paused service continues it.
+                        if self.live_child.is_some() {
+                            self.paused = false;
+                        }
+                    }
+                    b'x' => self.exit_asked = true,
+                    b'p' => self.paused = true,
+                    b'c' => self.paused = false,
+                    _ => {}
+                }
+                self.input(Input::Control(b))
+            }
+            Event::ChildExits => match self.live_child.take() {
+                Some(pid) => {
+                    if self.s.want() != Want::Up {
+                        self.no_restart = true;
+                    }
+                    self.input(Input::Reaped(pid))
+                }
+                None => self.input(Input::Reaped(999_999)),
+            },
+            Event::Wait(ms) => {
+                self.mono += ms * 1_000_000;
+                match self.s.deadline() {
+                    Some(d) if d <= self.mono => self.input(Input::Timer),
+                    _ => Ok(()),
+                }
+            }
+            Event::ForkWillFail => {
+                self.fork_fails = true;
+                Ok(())
+            }
+        }
+    }
+
+    fn input(&mut self, input: Input) -> Result<(), String> {
+        let mut queue = vec![input];
+        while let Some(input) = queue.pop() {
+            let mut effects = Vec::new();
+            self.s.handle(input, self.now(), &mut effects);
+            for e in effects {
+                if self.exited {
+                    return Err(format!("{e:?} after exit"));
+                }
+                match e {
+                    Effect::Spawn => {
+                        if self.live_child.is_some() {
+                            return Err("a second child".into());
+                        }
+                        if self.down {
+                            return Err("started while wanted down".into());
+                        }
+                        if self.no_restart {
+                            return Err("restarted after o or d".into());
+                        }
+                        if self.exit_asked {
+                            return Err("started after x".into());
+                        }
+                        if let Some(&last) = self.starts.last() {
+                            if self.mono < last + RESTART_INTERVAL {
+                                return Err(format!("two starts {} ns apart", self.mono - last));
+                            }
+                        }
+                        if std::mem::take(&mut self.fork_fails) {
+                            queue.push(Input::SpawnFailed);
+                        } else {
+                            self.starts.push(self.mono);
+                            self.paused = false;
+                            self.next_pid += 1;
+                            self.live_child = Some(self.next_pid);
+                            queue.push(Input::Spawned(self.next_pid));
+                        }
+                    }
+                    Effect::Signal(pid, _) => {
+                        if Some(pid) != self.live_child {
+                            return Err(format!("signal to {pid}, not the service"));
+                        }
+                    }
+                    Effect::WriteStatus(bytes) => self.check_record(&bytes)?,
+                    Effect::WarnForkFailed => {}
+                    Effect::Exit => {
+                        if !self.exit_asked || self.live_child.is_some() {
+                            return Err("exit without x, or with a child left".into());
+                        }
+                        self.exited = true;
+                    }
+                }
+            }
+        }
+        if self.s.child() != self.live_child {
+            return Err(format!("machine thinks {:?}, world has {:?}", self.s.child(), self.live_child));
+        }
+        if self.exit_asked && self.live_child.is_none() && !self.exited {
+            return Err("x given and no child, but no exit".into());
+        }
+        Ok(())
+    }
+
+    fn check_record(&self, bytes: &[u8; 18]) -> Result<(), String> {
+        let r = Record::decode(bytes).ok_or("record does not decode")?;
+        let pid = self.s.child().unwrap_or(0);
+        let want = self.s.want();
+        if r.pid != pid {
+            return Err(format!("record says pid {}, machine {pid}", r.pid));
+        }
+        let expected = Record::new(r.stamp, pid, self.paused && pid != 0, want);
+        if r != expected {
+            return Err(format!("record {r:?}, expected {expected:?}"));
+        }
+        for down_file in [false, true] {
+            let line = svstat_body(Observed::Status { bytes, down_file, now: 1_000_000 });
+            let up = pid != 0;
+            let checks = [
+                (line.starts_with("up (pid "), up),
+                (line.starts_with("down "), !up),
+                (line.contains(", paused"), up && self.paused),
+                (line.contains(", want up"), !up && want == Want::Up),
+                (line.contains(", want down"), up && want == Want::Down),
+                (line.contains(", normally down"), up && down_file),
+                (line.contains(", normally up"), !up && !down_file),
+            ];
+            if checks.iter().any(|(seen, expected)| seen != expected) {
+                return Err(format!("svstat line {line:?} for {r:?}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn alphabet() -> Vec<Event> {
+    let mut a: Vec<Event> = CONTROLS.iter().map(|&b| Event::Control(b)).collect();
+    a.extend([Event::ChildExits, Event::Wait(300), Event::Wait(1000), Event::ForkWillFail]);
+    a
+}
+
+/// Every sequence of events up to `depth`, depth first, checking every step.
+fn explore(world: &World, depth: usize, path: &mut Vec<Event>, alphabet: &[Event], count: &mut u64) {
+    if depth == 0 || world.exited {
+        return;
+    }
+    for &e in alphabet {
+        let mut next = world.clone();
+        path.push(e);
+        *count += 1;
+        if let Err(why) = next.event(e) {
+            panic!("{why} after {path:?}");
+        }
+        explore(&next, depth - 1, path, alphabet, count);
+        path.pop();
+    }
+}
+
+#[test]
+fn every_sequence_of_six_events() {
+    let alphabet = alphabet();
+    let mut count = 0;
+    for down_file in [false, true] {
+        let world = World::new(down_file).unwrap();
+        explore(&world, 6, &mut Vec::new(), &alphabet, &mut count);
+    }
+    // 16 events: 2 × (16 + 16² + … + 16⁶) steps, fewer where supervise exited early.
+    assert!(count > 30_000_000, "explored only {count} steps");
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        6 => proptest::sample::select(CONTROLS).prop_map(Event::Control),
+        3 => Just(Event::ChildExits),
+        4 => (0u64..2500).prop_map(Event::Wait),
+        1 => Just(Event::ForkWillFail),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn random_long_sequences(down_file: bool, events in proptest::collection::vec(event(), 0..60)) {
+        let mut world = World::new(down_file).map_err(TestCaseError::fail)?;
+        for e in events {
+            if world.exited {
+                break;
+            }
+            world.event(e).map_err(TestCaseError::fail)?;
+        }
+    }
+}
