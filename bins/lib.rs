@@ -12,6 +12,10 @@ mod pgrphack;
 mod setlock;
 mod setuidgid;
 mod softlimit;
+mod supervise;
+mod svc;
+mod svok;
+mod svstat;
 mod tai64n;
 mod tai64nlocal;
 
@@ -27,6 +31,10 @@ pub const PROGRAMS: &[(&str, Entry)] = &[
     ("setlock", setlock::main),
     ("setuidgid", setuidgid::main),
     ("softlimit", softlimit::main),
+    ("supervise", supervise::main),
+    ("svc", svc::main),
+    ("svok", svok::main),
+    ("svstat", svstat::main),
     ("tai64n", tai64n::main),
     ("tai64nlocal", tai64nlocal::main),
 ];

@@ -94,5 +94,9 @@ programs!(
     softlimit,
     setlock,
     fghack,
-    pgrphack
+    pgrphack,
+    supervise,
+    svc,
+    svok,
+    svstat
 );

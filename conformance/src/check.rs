@@ -2,7 +2,7 @@
 
 use crate::programs::Harness;
 use crate::run::{NotRun, run};
-use crate::scenario::{Scenario, Side};
+use crate::scenario::{Scenario, Side, WAIT_FAILED};
 use crate::snapshot;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +82,22 @@ pub fn check_recording(
         record(&scenario.divergence_snapshot_name(), o);
     }
     let upstream_snapshot = snapshot::read(&scenario.snapshot_name());
+    // A step that ran out of time, or a wait that gave up, is no transcript to compare.
+    let unfinished = |t: &String| t.contains("status: timed out") || t.contains(WAIT_FAILED);
+    let ours = ours.and_then(|t| {
+        if unfinished(&t) {
+            Err(NotRun::Harness(format!("did not finish with ours:\n{t}")))
+        } else {
+            Ok(t)
+        }
+    });
+    let reference = reference.and_then(|t| {
+        if unfinished(&t) {
+            Err(NotRun::Harness(format!("did not finish with upstream's:\n{t}")))
+        } else {
+            Ok(t)
+        }
+    });
 
     let (snapshot, live) = match (&ours, &reference) {
         // A program pinned to upstream's side, with no upstream here: nothing can run.
@@ -96,6 +112,7 @@ pub fn check_recording(
                 compare(upstream_snapshot.as_deref(), o, "upstream's transcript"),
                 match r {
                     Ok(r) => compare(Some(r), o, "upstream's transcript"),
+                    Err(e @ NotRun::Harness(_)) => Verdict::Fail(describe(e)),
                     Err(e) => Verdict::NotRun(describe(e)),
                 },
             ),

@@ -142,7 +142,7 @@ pub fn run(harness: &Harness, scenario: &Scenario, side: Side) -> Result<String,
             let mut command = Command::new("/bin/sh");
             command
                 .arg("-c")
-                .arg(&step.script)
+                .arg(format!("{}{}", scenario.prelude, step.script))
                 .current_dir(&work)
                 .env_clear()
                 .env("PATH", &path)
@@ -169,7 +169,7 @@ pub fn run(harness: &Harness, scenario: &Scenario, side: Side) -> Result<String,
         let _ = write!(
             text,
             "files:\n{}",
-            transcript::list_files(&work, scenario.show_contents, &norm)
+            transcript::list_files(&work, scenario.show_contents, &scenario.volatile, &norm)
         );
         Ok(text)
     })();

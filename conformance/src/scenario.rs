@@ -26,6 +26,10 @@ pub struct Step {
     pub timeout: Duration,
 }
 
+/// Scripts end in failure with this in their output when something they waited for
+/// never came; a transcript holding it is a failure, never a match.
+pub const WAIT_FAILED: &str = "timed out waiting for";
+
 #[derive(Clone, Debug)]
 pub struct Scenario {
     /// The program the scenario is about (its row in the report).
@@ -47,6 +51,12 @@ pub struct Scenario {
     /// Whether the steps use `$UPSTREAM/<program>`, upstream's programs in both runs
     /// (for cross scenarios where ours and upstream's copy of one program meet).
     pub uses_upstream: bool,
+    /// Files whose contents differ between two correct runs (a status record holds a
+    /// pid and a time): listed with mode and size, contents not compared.
+    pub volatile: Vec<String>,
+    /// Shell code run before each step and not shown.
+    pub prelude: &'static str,
+    step_timeout: Duration,
 }
 
 impl Scenario {
@@ -62,6 +72,9 @@ impl Scenario {
             divergence: None,
             show_contents: false,
             uses_upstream: false,
+            volatile: Vec::new(),
+            prelude: "",
+            step_timeout: Duration::from_secs(10),
         }
     }
 
@@ -98,8 +111,20 @@ impl Scenario {
     pub fn run(mut self, script: &str) -> Scenario {
         self.steps.push(Step {
             script: script.to_string(),
-            timeout: Duration::from_secs(10),
+            timeout: self.step_timeout,
         });
+        self
+    }
+
+    /// Shell code run before every step, not shown in the transcript.
+    pub fn prelude(mut self, prelude: &'static str) -> Scenario {
+        self.prelude = prelude;
+        self
+    }
+
+    /// The limit for the steps added after this (ten seconds by default).
+    pub fn step_timeout(mut self, limit: Duration) -> Scenario {
+        self.step_timeout = limit;
         self
     }
 
@@ -121,6 +146,12 @@ impl Scenario {
     /// The steps may run upstream's programs as `$UPSTREAM/<program>`.
     pub fn with_upstream(mut self) -> Scenario {
         self.uses_upstream = true;
+        self
+    }
+
+    /// `path`'s contents are not compared (see [`Scenario::volatile`]).
+    pub fn volatile(mut self, path: &str) -> Scenario {
+        self.volatile.push(path.to_string());
         self
     }
 

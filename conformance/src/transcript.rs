@@ -91,7 +91,12 @@ pub fn status(status: std::process::ExitStatus, timed_out: bool) -> String {
 /// One line per entry under `dir` (sorted, recursively): type, mode, size, and the
 /// contents of regular files if `contents` (else their hash). `normalize` is applied
 /// to names and contents.
-pub fn list_files(dir: &Path, contents: bool, normalize: &dyn Fn(&[u8]) -> Vec<u8>) -> String {
+pub fn list_files(
+    dir: &Path,
+    contents: bool,
+    volatile: &[String],
+    normalize: &dyn Fn(&[u8]) -> Vec<u8>,
+) -> String {
     let mut entries = Vec::new();
     collect(dir, dir, &mut entries);
     entries.sort();
@@ -113,16 +118,18 @@ pub fn list_files(dir: &Path, contents: bool, normalize: &dyn Fn(&[u8]) -> Vec<u
             let _ = writeln!(out, "{shown}/ dir {mode:04o}");
         } else if ft.is_fifo() {
             let _ = writeln!(out, "{shown} fifo {mode:04o}");
+        } else if ft.is_file() && volatile.iter().any(|v| rel.as_os_str() == v.as_str()) {
+            let _ = writeln!(out, "{shown} file {mode:04o} (contents not compared)");
         } else if ft.is_file() {
             let data = normalize(&std::fs::read(&path).unwrap_or_default());
             if contents {
-                let _ = writeln!(out, "{shown} file {mode:04o} {} bytes", meta.len());
+                let _ = writeln!(out, "{shown} file {mode:04o} {} bytes", data.len());
                 out.push_str(&render(&data));
             } else {
                 let _ = writeln!(
                     out,
                     "{shown} file {mode:04o} {} bytes fnv1a64 {:016x}",
-                    meta.len(),
+                    data.len(),
                     fnv1a64(&data)
                 );
             }

@@ -73,6 +73,11 @@ impl Record {
 
 /// What svstat found for one directory, in the order it looks (spec 5). The error
 /// texts are upstream's errno strings.
+///
+/// There is no "unable to read supervise/status: <error>": upstream compares read's
+/// -1 with an unsigned size, finds it not short, and shows whatever its status
+/// buffer holds (zeros, or the record of the directory before). svstat does the
+/// same by passing that buffer as the bytes read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Observed<'a> {
     UnableToChdir(&'a str),
@@ -80,10 +85,13 @@ pub enum Observed<'a> {
     NotRunning,
     UnableToOpenOk(&'a str),
     UnableToOpenStatus(&'a str),
-    UnableToReadStatus(&'a str),
     /// The first bytes of the status file, whether `down` exists, and the time now
     /// in whole UNIX seconds.
-    Status { bytes: &'a [u8], down_file: bool, now: i64 },
+    Status {
+        bytes: &'a [u8],
+        down_file: bool,
+        now: i64,
+    },
 }
 
 /// svstat's text for one directory, after `dir: `.
@@ -94,8 +102,11 @@ pub fn svstat_body(o: Observed) -> String {
         Observed::NotRunning => "supervise not running".to_string(),
         Observed::UnableToOpenOk(e) => format!("unable to open supervise/ok: {e}"),
         Observed::UnableToOpenStatus(e) => format!("unable to open supervise/status: {e}"),
-        Observed::UnableToReadStatus(e) => format!("unable to read supervise/status: {e}"),
-        Observed::Status { bytes, down_file, now } => match Record::decode(bytes) {
+        Observed::Status {
+            bytes,
+            down_file,
+            now,
+        } => match Record::decode(bytes) {
             None => "unable to read supervise/status: bad format".to_string(),
             Some(r) => render(&r, !down_file, now),
         },
@@ -150,7 +161,13 @@ mod tests {
         let at = |pid: u32, paused: bool, want: Want| {
             Record::new(Tai64N::from_unix_micros(1000, 0), pid, paused, want).encode()
         };
-        let line = |bytes: &[u8], down_file: bool, now: i64| svstat_body(Observed::Status { bytes, down_file, now });
+        let line = |bytes: &[u8], down_file: bool, now: i64| {
+            svstat_body(Observed::Status {
+                bytes,
+                down_file,
+                now,
+            })
+        };
         insta::assert_snapshot!([
             line(&at(7642, false, Want::Up), false, 1002),
             line(&at(7642, true, Want::Up), false, 1006),
@@ -193,8 +210,14 @@ mod tests {
 
     #[test]
     fn paused_is_written_only_with_a_pid() {
-        assert_eq!(Record::new(Tai64N::from_unix_micros(0, 0), 0, true, Want::Up).paused, 0);
-        assert_eq!(Record::new(Tai64N::from_unix_micros(0, 0), 5, true, Want::Up).paused, 1);
+        assert_eq!(
+            Record::new(Tai64N::from_unix_micros(0, 0), 0, true, Want::Up).paused,
+            0
+        );
+        assert_eq!(
+            Record::new(Tai64N::from_unix_micros(0, 0), 5, true, Want::Up).paused,
+            1
+        );
     }
 
     proptest! {

@@ -332,7 +332,10 @@ mod tests {
                         Effect::Signal(pid, sig) => self.log.push(format!("kill {pid} {sig:?}")),
                         Effect::WriteStatus(b) => {
                             let r = Record::decode(&b).unwrap();
-                            self.log.push(format!("status pid {} paused {} want {:?}", r.pid, r.paused, r.want as char));
+                            self.log.push(format!(
+                                "status pid {} paused {} want {:?}",
+                                r.pid, r.paused, r.want as char
+                            ));
                         }
                         Effect::WarnForkFailed => self.log.push("warn fork failed".into()),
                         Effect::Exit => self.log.push("exit".into()),
@@ -463,7 +466,10 @@ mod tests {
         assert!(!h.s.has_exited(), "not the service's pid");
         h.send(Input::Reaped(101));
         assert!(h.s.has_exited());
-        assert!(h.take_log().ends_with("status pid 0 paused 0 want 'u'\nstatus pid 0 paused 0 want 'u'\nexit"));
+        assert!(
+            h.take_log()
+                .ends_with("status pid 0 paused 0 want 'u'\nstatus pid 0 paused 0 want 'u'\nexit")
+        );
     }
 
     #[test]

@@ -175,7 +175,11 @@ impl World {
             }
         }
         if self.s.child() != self.live_child {
-            return Err(format!("machine thinks {:?}, world has {:?}", self.s.child(), self.live_child));
+            return Err(format!(
+                "machine thinks {:?}, world has {:?}",
+                self.s.child(),
+                self.live_child
+            ));
         }
         if self.exit_asked && self.live_child.is_none() && !self.exited {
             return Err("x given and no child, but no exit".into());
@@ -195,7 +199,11 @@ impl World {
             return Err(format!("record {r:?}, expected {expected:?}"));
         }
         for down_file in [false, true] {
-            let line = svstat_body(Observed::Status { bytes, down_file, now: 1_000_000 });
+            let line = svstat_body(Observed::Status {
+                bytes,
+                down_file,
+                now: 1_000_000,
+            });
             let up = pid != 0;
             let checks = [
                 (line.starts_with("up (pid "), up),
@@ -216,7 +224,12 @@ impl World {
 
 fn alphabet() -> Vec<Event> {
     let mut a: Vec<Event> = CONTROLS.iter().map(|&b| Event::Control(b)).collect();
-    a.extend([Event::ChildExits, Event::Wait(300), Event::Wait(1000), Event::ForkWillFail]);
+    a.extend([
+        Event::ChildExits,
+        Event::Wait(300),
+        Event::Wait(1000),
+        Event::ForkWillFail,
+    ]);
     a
 }
 

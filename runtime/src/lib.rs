@@ -11,4 +11,5 @@ pub mod exec;
 pub mod io;
 pub mod message;
 pub mod process;
+pub mod supervise;
 pub mod zone;

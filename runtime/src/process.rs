@@ -24,3 +24,11 @@ pub fn fork() -> Result<Forked, Errno> {
         ForkResult::Parent { child } => Ok(Forked::Parent(child)),
     }
 }
+
+/// Ignores SIGPIPE (svc does, so that a vanished supervise cannot kill it).
+#[allow(unsafe_code)]
+pub fn ignore_sigpipe() {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: SIG_IGN installs no handler code; nothing runs on the signal.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
+}

@@ -3,6 +3,7 @@
 use crate::scenario::Scenario;
 
 mod chain;
+mod supervise;
 mod tai64n;
 mod tai64nlocal;
 
@@ -17,6 +18,10 @@ pub fn all() -> Vec<Scenario> {
     all.extend(chain::setlock_scenarios());
     all.extend(chain::fghack_scenarios());
     all.extend(chain::pgrphack_scenarios());
+    all.extend(supervise::supervise_scenarios());
+    all.extend(supervise::svc_scenarios());
+    all.extend(supervise::svok_scenarios());
+    all.extend(supervise::svstat_scenarios());
     all
 }
 
