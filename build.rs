@@ -1,12 +1,16 @@
-//! Start-up cost is part of the contract (DESIGN.md): every exec of a chain tool or of
-//! `./run` under supervise pays it. On glibc, link gcc's static unwinder, so that
-//! `--as-needed` drops libgcc_s.so and the dynamic loader has one library less to
-//! map and relocate at every start (about 20,000 instructions).
+//! Start-up cost and memory are part of the contract (DESIGN.md).
+//! - On glibc, link gcc's static unwinder, so that `--as-needed` drops libgcc_s.so
+//!   and the dynamic loader has one library less to map and relocate at every start
+//!   (about 20,000 instructions).
+//! - Start each segment of the binary on a page of its own: relocated data and
+//!   writable data each fill one page fewer (8 kB less private memory in every
+//!   supervise) for a few kB of padding in the file.
 
 fn main() {
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let target_env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     if target_os == "linux" && target_env == "gnu" {
         println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,separate-loadable-segments");
     }
 }

@@ -5,64 +5,66 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-mod envdir;
-mod envuidgid;
-mod fghack;
-mod pgrphack;
-mod setlock;
-mod setuidgid;
-mod softlimit;
-mod supervise;
-mod svc;
-mod svok;
-mod svstat;
-mod tai64n;
-mod tai64nlocal;
+/// Declares the programs: their modules, `PROGRAMS`, and `run`. The dispatch is code,
+/// not a table of names and function pointers: such a table would need relocating at
+/// every start, dirtying a page of memory in every process (every supervise among
+/// hundreds).
+macro_rules! programs {
+    ($($name:ident),* $(,)?) => {
+        $(mod $name;)*
 
-/// A program's entry: its full argv (program name first), returning the exit status.
-pub type Entry = fn(Vec<OsString>) -> i32;
+        /// The name of every program this binary can be, separated by spaces.
+        pub const PROGRAMS: &str = concat!($(stringify!($name), " "),*);
 
-/// Every program this binary can be, by the name it is invoked as.
-pub const PROGRAMS: &[(&str, Entry)] = &[
-    ("envdir", envdir::main),
-    ("envuidgid", envuidgid::main),
-    ("fghack", fghack::main),
-    ("pgrphack", pgrphack::main),
-    ("setlock", setlock::main),
-    ("setuidgid", setuidgid::main),
-    ("softlimit", softlimit::main),
-    ("supervise", supervise::main),
-    ("svc", svc::main),
-    ("svok", svok::main),
-    ("svstat", svstat::main),
-    ("tai64n", tai64n::main),
-    ("tai64nlocal", tai64nlocal::main),
-];
+        /// Runs the program called `name` with `argv`, or gives `argv` back.
+        fn run(name: &[u8], argv: Vec<OsString>) -> Result<i32, Vec<OsString>> {
+            $(
+                if name == stringify!($name).as_bytes() {
+                    return Ok($name::main(argv));
+                }
+            )*
+            Err(argv)
+        }
+    };
+}
 
-/// The program called `name`.
-pub fn program(name: &[u8]) -> Option<Entry> {
-    PROGRAMS
-        .iter()
-        .find(|(n, _)| n.as_bytes() == name)
-        .map(|&(_, entry)| entry)
+programs!(
+    envdir,
+    envuidgid,
+    fghack,
+    pgrphack,
+    setlock,
+    setuidgid,
+    softlimit,
+    supervise,
+    svc,
+    svok,
+    svstat,
+    tai64n,
+    tai64nlocal,
+);
+
+/// The names in `PROGRAMS`.
+pub fn program_names() -> impl Iterator<Item = &'static str> {
+    PROGRAMS.split_whitespace()
 }
 
 /// Runs the program named by argv[0] (after its last `/`); `daemontools NAME args…`
 /// works too. Returns the exit status.
-pub fn dispatch(mut argv: Vec<OsString>) -> i32 {
+pub fn dispatch(argv: Vec<OsString>) -> i32 {
     let argv0 = argv.first().map(|a| a.as_bytes().to_vec()).unwrap_or_default();
-    let name = model::getopt::progname(&argv0);
-    if let Some(entry) = program(name) {
-        return entry(argv);
+    let argv = match run(model::getopt::progname(&argv0), argv) {
+        Ok(status) => return status,
+        Err(argv) => argv,
+    };
+    if let Some(name) = argv.get(1).map(|a| a.as_bytes().to_vec()) {
+        if let Ok(status) = run(&name, argv[1..].to_vec()) {
+            return status;
+        }
     }
-    if let Some(entry) = argv.get(1).and_then(|a| program(a.as_bytes())) {
-        argv.remove(0);
-        return entry(argv);
-    }
-    let names: Vec<&str> = PROGRAMS.iter().map(|(n, _)| *n).collect();
     let synopsis = format!(
         "daemontools program [ arg ... ], where program is one of: {}",
-        names.join(" ")
+        PROGRAMS.trim_end()
     );
     runtime::message::usage("daemontools", &synopsis, runtime::message::EXIT_PERMANENT)
 }

@@ -1,10 +1,11 @@
 //! Benchmarks our programs against upstream's in one run, alternating, and prints
 //! the ratio ours/upstream.
 //!
-//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [--lines N] [--runs R]`
+//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [supervise] [--lines N] [--runs R]`
 
 mod chain;
 mod streams;
+mod supervise;
 
 use conformance::programs::{Ours, Reference};
 use conformance::tempdir::TempDir;
@@ -47,5 +48,8 @@ fn main() {
     }
     if wanted("chain") {
         chain::run(&sides, runs.unwrap_or(500));
+    }
+    if wanted("supervise") {
+        supervise::run(&sides, runs.unwrap_or(10));
     }
 }

@@ -1,0 +1,237 @@
+//! supervise against upstream's: memory of idle supervises, the time from a command
+//! or an exit to the next `./run`, and CPU spent per restart of a crash-looping
+//! service. Sides alternate; every figure is the median of its rounds.
+
+use crate::Sides;
+use model::status::Record;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const IDLE: &str = "#!/bin/sh\nexec sleep 1000000\n";
+
+fn service(dir: &Path, run: &str) -> PathBuf {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("service directory");
+    let path = dir.join("run");
+    std::fs::write(&path, run).expect("run");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir.to_path_buf()
+}
+
+fn record(dir: &Path) -> Option<Record> {
+    Record::decode(&std::fs::read(dir.join("supervise/status")).ok()?)
+}
+
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+fn control(dir: &Path, bytes: &[u8]) {
+    let mut fifo = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("supervise/control"))
+        .expect("control");
+    fifo.write_all(bytes).expect("write control");
+}
+
+/// One side's programs.
+struct Side {
+    name: &'static str,
+    supervise: Box<dyn Fn() -> Command>,
+    svc: Box<dyn Fn() -> Command>,
+}
+
+fn start(side: &Side, dir: &Path) -> Child {
+    (side.supervise)()
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("supervise")
+}
+
+fn stop(dir: &Path, mut child: Child) {
+    control(dir, b"dx");
+    let _ = child.wait();
+}
+
+/// kB of `field` in /proc/PID/smaps_rollup.
+fn smaps(pid: u32, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap_or(0)
+}
+
+/// Mean private (USS) and proportional (PSS) memory of `n` idle supervises, in kB.
+fn memory(side: &Side, scratch: &Path, n: usize) -> (f64, f64) {
+    let dirs: Vec<PathBuf> = (0..n)
+        .map(|i| service(&scratch.join(format!("m{i}")), IDLE))
+        .collect();
+    let children: Vec<Child> = dirs.iter().map(|d| start(side, d)).collect();
+    for d in &dirs {
+        wait_for("all services up", || record(d).is_some_and(|r| r.pid != 0));
+    }
+    let (mut uss, mut pss) = (0, 0);
+    for c in &children {
+        uss += smaps(c.id(), "Private_Clean") + smaps(c.id(), "Private_Dirty");
+        pss += smaps(c.id(), "Pss");
+    }
+    for (d, c) in dirs.iter().zip(children) {
+        stop(d, c);
+    }
+    (uss as f64 / n as f64, pss as f64 / n as f64)
+}
+
+/// How a restart is caused.
+#[derive(Clone, Copy)]
+enum Cause {
+    /// `t` written straight into the control FIFO.
+    ControlByte,
+    /// `svc -t` run.
+    Svc,
+    /// The service killed from outside (SIGKILL).
+    Exit,
+}
+
+/// Time from the cause to the new pid in supervise/status, one round.
+fn restart_latency(side: &Side, dir: &Path, cause: Cause) -> Duration {
+    let old = record(dir).expect("status").pid;
+    // A second after the last start, so the restart interval does not count.
+    std::thread::sleep(Duration::from_millis(1100));
+    let t0 = Instant::now();
+    match cause {
+        Cause::ControlByte => control(dir, b"t"),
+        Cause::Svc => {
+            let status = (side.svc)().arg("-t").arg(dir).status().expect("svc");
+            assert!(status.success());
+        }
+        Cause::Exit => {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(old as i32), nix::sys::signal::SIGKILL);
+        }
+    }
+    wait_for("a new pid", || {
+        record(dir).is_some_and(|r| r.pid != 0 && r.pid != old)
+    });
+    t0.elapsed()
+}
+
+/// CPU time supervise has used, in microseconds (/proc/PID/sched).
+fn cpu_micros(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/sched")).unwrap_or_default();
+    text.lines()
+        .find(|l| l.starts_with("se.sum_exec_runtime"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0.0, |ms| ms * 1000.0)
+}
+
+/// supervise's CPU per restart of a `run` that exits at once, over `seconds`.
+fn crash_loop(side: &Side, scratch: &Path, seconds: u64) -> (f64, usize) {
+    let dir = service(&scratch.join("crash"), "#!/bin/sh\necho >> starts\n");
+    let child = start(side, &dir);
+    std::thread::sleep(Duration::from_secs(seconds));
+    let cpu = cpu_micros(child.id());
+    let starts = std::fs::read_to_string(dir.join("starts"))
+        .unwrap_or_default()
+        .lines()
+        .count();
+    stop(&dir, child);
+    (cpu / starts.max(1) as f64, starts)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+pub fn run(sides: &Sides, rounds: usize) {
+    let scratch = sides.scratch.path().join("supervise");
+    std::fs::create_dir_all(&scratch).expect("scratch");
+    let reference = sides.reference.dir.clone();
+    let r2 = reference.clone();
+    let both = [
+        Side {
+            name: "ours",
+            supervise: Box::new({
+                let o = sides.ours.clone();
+                move || o.command("supervise")
+            }),
+            svc: Box::new({
+                let o = sides.ours.clone();
+                move || o.command("svc")
+            }),
+        },
+        Side {
+            name: "upstream",
+            supervise: Box::new(move || Command::new(reference.join("supervise"))),
+            svc: Box::new(move || Command::new(r2.join("svc"))),
+        },
+    ];
+
+    println!(
+        "\nsupervise: memory of 100 idle supervises, restart latencies (median of {rounds}), CPU per crash-loop restart"
+    );
+    let mem = both.each_ref().map(|s| memory(s, &scratch, 100));
+    println!("| measure | ours | upstream | ours/upstream |\n|---|---|---|---|");
+    let ratio = |o: f64, u: f64| o / u;
+    println!(
+        "| USS per supervise, kB | {:.0} | {:.0} | {:.2} |",
+        mem[0].0,
+        mem[1].0,
+        ratio(mem[0].0, mem[1].0)
+    );
+    println!(
+        "| PSS per supervise, kB | {:.0} | {:.0} | {:.2} |",
+        mem[0].1,
+        mem[1].1,
+        ratio(mem[0].1, mem[1].1)
+    );
+
+    for (label, cause) in [
+        (
+            "`t` into supervise/control → new pid in status, ms",
+            Cause::ControlByte,
+        ),
+        ("`svc -t` → new pid in status, ms", Cause::Svc),
+        ("service killed → new pid in status, ms", Cause::Exit),
+    ] {
+        let dirs = both
+            .each_ref()
+            .map(|s| service(&scratch.join(format!("lat-{}", s.name)), IDLE));
+        let children: Vec<Child> = both.iter().zip(&dirs).map(|(s, d)| start(s, d)).collect();
+        for d in &dirs {
+            wait_for("service up", || record(d).is_some_and(|r| r.pid != 0));
+        }
+        let mut times = [Vec::new(), Vec::new()];
+        for _ in 0..rounds {
+            for (i, s) in both.iter().enumerate() {
+                times[i].push(restart_latency(s, &dirs[i], cause));
+            }
+        }
+        for (d, c) in dirs.iter().zip(children) {
+            stop(d, c);
+        }
+        let [o, u] = times.map(|t| median(t).as_secs_f64() * 1000.0);
+        println!("| {label} | {o:.2} | {u:.2} | {:.2} |", o / u);
+    }
+
+    let loops = both.each_ref().map(|s| crash_loop(s, &scratch, 6));
+    println!(
+        "| crash loop: supervise CPU per restart, µs ({} and {} starts in 6 s) | {:.0} | {:.0} | {:.2} |",
+        loops[0].1,
+        loops[1].1,
+        loops[0].0,
+        loops[1].0,
+        loops[0].0 / loops[1].0
+    );
+}
