@@ -6,6 +6,7 @@
 pub mod env;
 pub mod envdir;
 pub mod getopt;
+pub mod multilog;
 pub mod pathexec;
 pub mod setlock;
 pub mod softlimit;
