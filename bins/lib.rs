@@ -32,6 +32,7 @@ programs!(
     envdir,
     envuidgid,
     fghack,
+    multilog,
     pgrphack,
     setlock,
     setuidgid,

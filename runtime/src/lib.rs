@@ -10,6 +10,7 @@ pub mod errstr;
 pub mod exec;
 pub mod io;
 pub mod message;
+pub mod multilog;
 pub mod process;
 pub mod supervise;
 pub mod zone;

@@ -32,3 +32,23 @@ pub fn ignore_sigpipe() {
     // SAFETY: SIG_IGN installs no handler code; nothing runs on the signal.
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
 }
+
+/// Puts `fd` on descriptor number `target`, open across exec, for a child about to
+/// exec that needs its descriptors at fixed numbers (multilog's processor gets 4 and 5).
+#[allow(unsafe_code)]
+pub fn dup_onto(fd: std::os::fd::OwnedFd, target: std::os::fd::RawFd) -> Result<(), Errno> {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+    use std::os::fd::AsRawFd;
+    if fd.as_raw_fd() == target {
+        // dup2 onto itself would keep close-on-exec.
+        fcntl(&fd, FcntlArg::F_SETFD(FdFlag::empty()))?;
+        std::mem::forget(fd);
+        return Ok(());
+    }
+    // SAFETY: called only in a child about to exec; whatever `target` was, nothing
+    // in this process uses it again, and the copy is deliberately left open
+    // (forgotten) for the program the child becomes.
+    let copy = unsafe { nix::unistd::dup2_raw(&fd, target)? };
+    std::mem::forget(copy);
+    Ok(())
+}
