@@ -94,6 +94,7 @@ programs!(
     softlimit,
     setlock,
     fghack,
+    multilog,
     pgrphack,
     supervise,
     svc,

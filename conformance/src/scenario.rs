@@ -52,7 +52,8 @@ pub struct Scenario {
     /// (for cross scenarios where ours and upstream's copy of one program meet).
     pub uses_upstream: bool,
     /// Files whose contents differ between two correct runs (a status record holds a
-    /// pid and a time): listed with mode and size, contents not compared.
+    /// pid and a time): listed with their mode only. Paths, with `*` as in multilog's
+    /// patterns (`d/@*`).
     pub volatile: Vec<String>,
     /// Shell code run before each step and not shown.
     pub prelude: &'static str,

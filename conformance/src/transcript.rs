@@ -118,7 +118,11 @@ pub fn list_files(
             let _ = writeln!(out, "{shown}/ dir {mode:04o}");
         } else if ft.is_fifo() {
             let _ = writeln!(out, "{shown} fifo {mode:04o}");
-        } else if ft.is_file() && volatile.iter().any(|v| rel.as_os_str() == v.as_str()) {
+        } else if ft.is_file()
+            && volatile
+                .iter()
+                .any(|v| model::multilog::pattern::matches(v.as_bytes(), rel.as_os_str().as_encoded_bytes()))
+        {
             let _ = writeln!(out, "{shown} file {mode:04o} (contents not compared)");
         } else if ft.is_file() {
             let data = normalize(&std::fs::read(&path).unwrap_or_default());

@@ -509,9 +509,14 @@ pub fn run(script: &Script) -> i32 {
             PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
             PollFd::new(wake_read.as_fd(), PollFlags::POLLIN),
         ];
-        let _ = poll(&mut fds, PollTimeout::NONE);
+        // A signal makes poll fail with EINTR, without saying so in the events:
+        // read stdin only when poll says it is ready, and look at the flags again.
+        let ready = poll(&mut fds, PollTimeout::NONE).is_ok_and(|n| n > 0);
         if fds[1].any().unwrap_or(false) {
             while matches!(nix::unistd::read(&wake_read, &mut drain), Ok(n) if n > 0) {}
+            continue;
+        }
+        if !ready || !fds[0].any().unwrap_or(false) {
             continue;
         }
         // After SIGTERM, the rest of the line a byte at a time, to leave the next

@@ -3,6 +3,7 @@
 use crate::scenario::Scenario;
 
 mod chain;
+mod multilog;
 mod supervise;
 mod tai64n;
 mod tai64nlocal;
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(supervise::svc_scenarios());
     all.extend(supervise::svok_scenarios());
     all.extend(supervise::svstat_scenarios());
+    all.extend(multilog::scenarios());
     all
 }
 
