@@ -1,9 +1,10 @@
 //! Benchmarks our programs against upstream's in one run, alternating, and prints
 //! the ratio ours/upstream.
 //!
-//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [supervise] [--lines N] [--runs R]`
+//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [multilog] [supervise] [--lines N] [--runs R]`
 
 mod chain;
+mod multilog;
 mod streams;
 mod supervise;
 
@@ -48,6 +49,9 @@ fn main() {
     }
     if wanted("chain") {
         chain::run(&sides, runs.unwrap_or(500));
+    }
+    if wanted("multilog") {
+        multilog::run_all(&sides, runs.unwrap_or(3));
     }
     if wanted("supervise") {
         supervise::run(&sides, runs.unwrap_or(10));

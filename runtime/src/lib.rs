@@ -1,7 +1,9 @@
 //! Carries out what the model decides, with real file descriptors, clocks, files,
 //! processes and signals. It holds no policy of its own.
 //!
-//! Unsafe code is denied everywhere but in `process::fork`.
+//! Unsafe code is denied everywhere but in a few small functions of `process`
+//! (fork, placing a descriptor at a fixed number, ignoring SIGPIPE, starting
+//! writeback), each with its reason.
 #![deny(unsafe_code)]
 
 pub mod account;

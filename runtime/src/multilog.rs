@@ -24,6 +24,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const PROG: &str = "multilog";
+/// Input is read, and each directory's output written, in pieces of about this size:
+/// large enough for few system calls, small enough to keep multilog's memory near
+/// upstream's.
+const CHUNK: usize = 32 * 1024;
+/// After this many bytes written to a current, its writeback to disk is started, so
+/// that the fsync before the next rotation finds little left to wait for.
+const WRITEBACK_EVERY: usize = 1 << 20;
 /// How long upstream pauses after every warning.
 const PAUSE: Duration = Duration::from_secs(5);
 const APPEND: OFlag = OFlag::O_WRONLY
@@ -67,6 +74,8 @@ struct LogDir {
     current: OwnedFd,
     /// Output for `current` not yet written.
     pending: Vec<u8>,
+    /// Bytes written to `current` since its writeback was last started.
+    unsynced: usize,
     _lock: Flock<OwnedFd>,
 }
 
@@ -94,7 +103,12 @@ impl LogDir {
                 ),
             }
         }
+        self.unsynced += self.pending.len();
         self.pending.clear();
+        if self.unsynced >= WRITEBACK_EVERY {
+            self.unsynced = 0;
+            crate::process::start_writeback(&self.current);
+        }
     }
 
     fn file(&self, name: &str) -> Vec<u8> {
@@ -345,7 +359,8 @@ fn restart(dir: &Dir, start: &OwnedFd) -> (LogDir, u64) {
         current: start
             .try_clone()
             .unwrap_or_else(|e| fatal(PROG, &[b"out of descriptors"], Some(errno_of(&e)))),
-        pending: Vec::new(),
+        pending: Vec::with_capacity(2 * CHUNK),
+        unsynced: 0,
         _lock: lock,
     };
     let processed = if current == (Found::Present { finished: true }) {
@@ -383,7 +398,11 @@ struct Outputs {
 
 impl Sink for Outputs {
     fn write(&mut self, dir: usize, bytes: &[u8]) {
-        self.dirs[dir].pending.extend_from_slice(bytes);
+        let d = &mut self.dirs[dir];
+        d.pending.extend_from_slice(bytes);
+        if d.pending.len() >= CHUNK {
+            d.flush();
+        }
     }
 
     fn rotate(&mut self, dir: usize) {
@@ -494,7 +513,7 @@ pub fn run(script: &Script) -> i32 {
     let mut lines = Lines::new(script, &sizes);
 
     let stdin = std::io::stdin();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; CHUNK];
     let mut drain = [0u8; 64];
     loop {
         if alarm.swap(false, Ordering::SeqCst) {

@@ -160,10 +160,16 @@ impl Lines {
                     if self.timestamp {
                         self.prefix.extend_from_slice(&now().to_label());
                         self.prefix.push(b' ');
-                    } else if !self.reads_text {
+                    }
+                    if !self.reads_text {
                         // The common case: every line goes to every directory, so a
-                        // whole line goes out as one slice, without a copy.
+                        // whole line goes out as it is, label first, without a copy.
                         if let Some(i) = memchr::memchr(b'\n', rest) {
+                            if self.timestamp {
+                                let label = std::mem::take(&mut self.prefix);
+                                self.write_selected(&label, sink);
+                                self.prefix = label;
+                            }
                             self.write_selected(&rest[..=i], sink);
                             self.end_line(sink);
                             rest = &rest[i + 1..];

@@ -1,0 +1,233 @@
+//! multilog against upstream's on the same input, runs alternating: throughput with
+//! and without timestamps, with a filter and `e`, through a pipe written a line at a
+//! time, on 10 kB lines; `cat > file` on the same input for scale; peak RSS. Every
+//! run's log is checked complete before its time counts.
+
+use crate::Sides;
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `lines` lines of 60 to 140 bytes; every fourth has DEBUG in it.
+fn log_lines(lines: usize, width: Option<usize>) -> Vec<u8> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut out = Vec::new();
+    for i in 0..lines {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        let len = width.unwrap_or(60 + (x % 81) as usize);
+        let level = if i % 4 == 0 { "DEBUG" } else { "INFO" };
+        let text = format!("{i:08} {level} service message: request handled status=200 bytes={x} ");
+        out.extend(text.bytes().cycle().take(len));
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The lines of `input` a `-*DEBUG*` filter keeps.
+fn without_debug(input: &[u8]) -> Vec<u8> {
+    input
+        .split_inclusive(|&c| c == b'\n')
+        .filter(|l| !l.windows(5).any(|w| w == b"DEBUG"))
+        .flatten()
+        .copied()
+        .collect()
+}
+
+/// The old files in order, then current, with labels cut off if `labelled`.
+fn logged(dir: &Path, labelled: bool) -> Vec<u8> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('@'))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names.push(dir.join("current"));
+    let all: Vec<u8> = names
+        .iter()
+        .flat_map(|p| std::fs::read(p).unwrap_or_default())
+        .collect();
+    if !labelled {
+        return all;
+    }
+    all.split_inclusive(|&c| c == b'\n')
+        .flat_map(|l| l[26..].to_vec())
+        .collect()
+}
+
+/// How input reaches multilog.
+#[derive(Clone, Copy)]
+enum Feed {
+    File,
+    /// A pipe written one line per write(2).
+    LinePerWrite,
+}
+
+/// One run: the wall time and peak RSS (kB) of `command` reading `input`.
+fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64) {
+    let rss = cwd.join("rss");
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "%M", "-o"])
+        .arg(&rss)
+        .arg(command.get_program())
+        .args(command.get_args());
+    timed.current_dir(cwd).stdout(Stdio::null()).stderr(Stdio::null());
+    let start = Instant::now();
+    let status = match feed {
+        Feed::File => timed.stdin(File::open(input).expect("input")).status(),
+        Feed::LinePerWrite => {
+            let mut child = timed.stdin(Stdio::piped()).spawn().expect("multilog");
+            let mut pipe = child.stdin.take().expect("pipe");
+            for line in std::fs::read(input)
+                .expect("input")
+                .split_inclusive(|&c| c == b'\n')
+            {
+                pipe.write_all(line).expect("write");
+            }
+            drop(pipe);
+            child.wait()
+        }
+    }
+    .expect("run");
+    let elapsed = start.elapsed();
+    assert!(status.success(), "{:?} failed", command);
+    let kb = std::fs::read_to_string(&rss)
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    (elapsed, kb)
+}
+
+fn median<T: Ord + Copy>(mut v: Vec<T>) -> T {
+    v.sort();
+    v[v.len() / 2]
+}
+
+pub fn run_all(sides: &Sides, runs: usize) {
+    let dir = sides.scratch.path().join("multilog");
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let short = dir.join("short");
+    std::fs::write(&short, log_lines(2_000_000, None)).expect("input");
+    let long = dir.join("long");
+    std::fs::write(&long, log_lines(20_000, Some(10_000))).expect("input");
+
+    // (label, script, input, feed, what the log must hold)
+    type Check = fn(&[u8]) -> Vec<u8>;
+    let cases: [(&str, &[&str], &Path, Feed, bool, Check); 6] = [
+        (
+            "t s16777215 n20 ./main",
+            &["t", "s16777215", "n20", "./main"],
+            &short,
+            Feed::File,
+            true,
+            |i| i.to_vec(),
+        ),
+        (
+            "s16777215 n20 ./main",
+            &["s16777215", "n20", "./main"],
+            &short,
+            Feed::File,
+            false,
+            |i| i.to_vec(),
+        ),
+        (
+            "-*DEBUG* e s16777215 n20 ./main",
+            &["-*DEBUG*", "e", "s16777215", "n20", "./main"],
+            &short,
+            Feed::File,
+            false,
+            without_debug,
+        ),
+        (
+            "t s16777215 n20 ./main, a line per write",
+            &["t", "s16777215", "n20", "./main"],
+            &short,
+            Feed::LinePerWrite,
+            true,
+            |i| i.to_vec(),
+        ),
+        (
+            "s16777215 n20 ./main, 10 kB lines",
+            &["s16777215", "n20", "./main"],
+            &long,
+            Feed::File,
+            false,
+            |i| i.to_vec(),
+        ),
+        (
+            "t s16777215 n20 ./main, 10 kB lines",
+            &["t", "s16777215", "n20", "./main"],
+            &long,
+            Feed::File,
+            true,
+            |i| i.to_vec(),
+        ),
+    ];
+
+    // Ours under its own name (time(1), which measures the peak RSS, runs a path).
+    let ours = dir.join("multilog");
+    let _ = std::fs::remove_file(&ours);
+    match &sides.ours {
+        conformance::programs::Ours::MultiCall { binary, .. } => std::os::unix::fs::symlink(binary, &ours),
+        conformance::programs::Ours::Installed(d) => std::os::unix::fs::symlink(d.join("multilog"), &ours),
+    }
+    .expect("link to our multilog");
+
+    println!("\nmultilog: median of {runs} alternating runs; throughput in MB/s; peak RSS in kB");
+    println!(
+        "| script | input MB | ours | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for (label, script, input, feed, labelled, expected) in cases {
+        let size = std::fs::metadata(input).expect("input").len() as f64 / 1e6;
+        let want = expected(&std::fs::read(input).expect("input"));
+        let (mut times, mut rss) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+        let mut cat = Vec::new();
+        for _ in 0..runs {
+            for side in 0..2 {
+                let _ = std::fs::remove_dir_all(dir.join("main"));
+                let mut command = match side {
+                    0 => Command::new(&ours),
+                    _ => Command::new(sides.reference.dir.join("multilog")),
+                };
+                command.args(script);
+                let (t, kb) = run(command, input, feed, &dir);
+                assert!(
+                    logged(&dir.join("main"), labelled) == want,
+                    "{label}: the log is not complete"
+                );
+                times[side].push(t);
+                rss[side].push(kb);
+            }
+            let start = Instant::now();
+            let status = Command::new("sh")
+                .args(["-c", "cat > cat.out"])
+                .current_dir(&dir)
+                .stdin(File::open(input).expect("input"))
+                .status()
+                .expect("cat");
+            assert!(status.success());
+            cat.push(start.elapsed());
+        }
+        let [o, u] = times.map(|t| size / median(t).as_secs_f64());
+        let c = size / median(cat).as_secs_f64();
+        let [ro, ru] = rss.map(median);
+        println!(
+            "| {label} | {size:.0} | {o:.0} | {u:.0} | {:.2}x | {c:.0} | {:.2} | {ro} | {ru} | {:.2} |",
+            o / u,
+            o / c,
+            ro as f64 / ru as f64
+        );
+    }
+}
