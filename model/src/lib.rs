@@ -12,6 +12,7 @@ pub mod setlock;
 pub mod softlimit;
 pub mod status;
 pub mod supervise;
+pub mod svscan;
 pub mod tai64;
 pub mod tai64n;
 pub mod tai64nlocal;

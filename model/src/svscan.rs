@@ -1,0 +1,754 @@
+//! The svscan machine (spec 6): when to scan, which `supervise` to start for each
+//! entry of the scanned directory, the pipes between services and their loggers,
+//! when to forget an entry, and, as PID 1, the shutdown.
+//!
+//! Upstream's rules: entries starting with `.` and non-directories are skipped;
+//! an entry is identified by (device, inode), so two names for one directory give
+//! one service; whether it has a logger is decided when it is first seen (a `log`
+//! of any type); svscan keeps both ends of a logged service's pipe for as long as
+//! it knows the entry, so that restarts on either side lose nothing; an entry is
+//! forgotten only when it is gone from the directory and both its supervises have
+//! exited; a removed service's supervise is left running.
+//!
+//! Divergences (DESIGN.md): no limit on the number of services (upstream: 1000);
+//! children are reaped as they exit; a change noticed in the directory brings the
+//! next scan forward; and, as PID 1, a shutdown that stops every service as
+//! `svc -dx` would, lets the loggers drain, and exits.
+//!
+//! The protocol: the runtime sends [`Input::Timer`] at [`Scanner::deadline`]. An
+//! [`Effect::Scan`] asks it to read the directory and send one [`Input::Entry`] per
+//! name, in listing order, then [`Input::ScanEnd`]. Effects that need an answer —
+//! `Scan`, `CreatePipe`, `Start`, `Control` — are answered before the next input.
+//!
+//! Invariants (checked by the tests at the end and by `tests/svscan_invariants.rs`):
+//! at most one supervise per service and per logger; a pipe is closed only once,
+//! after which nothing is started on it, and never while its entry may still start
+//! either side; nothing is started for dot entries or non-directories; every child
+//! pid belongs to exactly one entry.
+
+/// Nanoseconds between scans (upstream's `sleep(5)`).
+pub const RESCAN: u64 = 5_000_000_000;
+/// How long after a change is noticed to scan: a burst of changes (a service
+/// directory being created and filled) gives one scan.
+pub const SETTLE: u64 = 20_000_000;
+/// During a shutdown, how long to wait before repeating a command that could not
+/// be delivered (a supervise that has not opened its control fifo yet).
+pub const CONTROL_RETRY: u64 = 1_000_000_000;
+
+/// What the runtime found for one directory entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub name: Vec<u8>,
+    pub kind: Kind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// stat failed: `unable to stat <name>: <error>`.
+    StatFailed(i32),
+    NotADirectory,
+    Directory {
+        dev: u64,
+        ino: u64,
+        log: Log,
+    },
+}
+
+/// Whether `<name>/log` exists (the runtime may answer `Unknown` for an entry it
+/// already told the machine about: the answer is used only at first sight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Log {
+    Exists,
+    Missing,
+    /// stat failed otherwise: `unable to stat <name>/log: <error>`; the entry is
+    /// not recorded, and is looked at again next time.
+    StatFailed(i32),
+}
+
+/// Which of an entry's two supervises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Which {
+    Main,
+    Log,
+}
+
+/// What svscan asks the runtime to do. Entries are named by a key that stays the
+/// same for as long as the entry is known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Read the directory: answer with one `Entry` per name, then `ScanEnd`.
+    Scan,
+    /// Create the pipe between entry `key`'s service and its logger; answer with
+    /// `PipeCreated` or `PipeFailed` (the runtime warns).
+    CreatePipe(u64),
+    /// Start `supervise <name>` (stdout on the pipe if it has one), or `supervise
+    /// log` in `<name>` (stdin on the pipe); answer with `Started` or
+    /// `StartFailed` (the runtime warns).
+    Start { key: u64, which: Which, name: Vec<u8> },
+    /// Close entry `key`'s pipe: it is forgotten, or shutting down.
+    ClosePipe(u64),
+    /// `svscan: warning: unable to stat <name>: <error>`, or `…<name>/log…`.
+    WarnStat { name: Vec<u8>, log: bool, errno: i32 },
+    /// Write `bytes` to `<name>[/log]/supervise/control`, as svc does; answer
+    /// `ControlFailed` if it cannot be written.
+    Control {
+        key: u64,
+        which: Which,
+        name: Vec<u8>,
+        bytes: &'static [u8],
+    },
+    /// Every child is gone after a shutdown: exit 0.
+    Exit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input<'a> {
+    /// The deadline passed.
+    Timer,
+    /// Something changed in the directory (inotify).
+    Changed,
+    /// One name of the directory, in listing order (answers `Effect::Scan`).
+    Entry(&'a Seen),
+    /// The listing is over; `complete` is false when reading it failed part way
+    /// (the runtime warns `unable to read directory`): then nothing is forgotten.
+    ScanEnd {
+        complete: bool,
+    },
+    PipeCreated(u64),
+    PipeFailed(u64),
+    Started {
+        key: u64,
+        which: Which,
+        pid: u32,
+    },
+    StartFailed {
+        key: u64,
+        which: Which,
+    },
+    ControlFailed {
+        key: u64,
+        which: Which,
+    },
+    /// A child was reaped (perhaps not one of ours: svscan as PID 1 reaps all).
+    Reaped(u32),
+    /// SIGTERM or SIGINT to svscan as PID 1.
+    Shutdown,
+}
+
+/// One of an entry's supervises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Child {
+    Stopped,
+    /// A `Start` awaits its answer.
+    Starting,
+    Running(u32),
+}
+
+impl Child {
+    fn pid(self) -> Option<u32> {
+        match self {
+            Child::Running(pid) => Some(pid),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Entry {
+    key: u64,
+    dev: u64,
+    ino: u64,
+    /// The name it was last seen under.
+    name: Vec<u8>,
+    /// It has a pipe and a logger (decided at first sight).
+    log: bool,
+    /// Its pipe exists: from `PipeCreated` until `ClosePipe`.
+    pipe_open: bool,
+    main: Child,
+    logger: Child,
+    /// Seen in the current scan.
+    active: bool,
+    /// A shutdown command could not be delivered: to repeat.
+    undelivered: [bool; 2],
+}
+
+impl Entry {
+    fn child(&mut self, which: Which) -> &mut Child {
+        match which {
+            Which::Main => &mut self.main,
+            Which::Log => &mut self.logger,
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.main == Child::Stopped && self.logger == Child::Stopped
+    }
+}
+
+/// A known entry as the runtime may ask about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Known<'a> {
+    pub key: u64,
+    pub name: &'a [u8],
+    pub log: bool,
+    pub main: Option<u32>,
+    pub logger: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Scanner {
+    entries: Vec<Entry>,
+    next_key: u64,
+    /// When the next scan is due (monotonic nanoseconds); 0: at once.
+    scan_at: u64,
+    scanning: bool,
+    /// Set by a shutdown: when undelivered commands are repeated.
+    retry_at: Option<u64>,
+    shutting_down: bool,
+    exited: bool,
+}
+
+impl Scanner {
+    pub fn new() -> Scanner {
+        Scanner::default()
+    }
+
+    pub fn known(&self) -> impl Iterator<Item = Known<'_>> {
+        self.entries.iter().map(|e| Known {
+            key: e.key,
+            name: &e.name,
+            log: e.log,
+            main: e.main.pid(),
+            logger: e.logger.pid(),
+        })
+    }
+
+    /// Whether the directory (dev, ino) is known already: its `log` need not be
+    /// looked at.
+    pub fn is_known(&self, dev: u64, ino: u64) -> bool {
+        self.entries.iter().any(|e| e.dev == dev && e.ino == ino)
+    }
+
+    pub fn shutting_down(&self) -> bool {
+        self.shutting_down
+    }
+
+    pub fn has_exited(&self) -> bool {
+        self.exited
+    }
+
+    /// When the runtime should send [`Input::Timer`] (monotonic nanoseconds).
+    pub fn deadline(&self) -> Option<u64> {
+        if self.exited {
+            None
+        } else if self.shutting_down {
+            self.retry_at
+        } else {
+            Some(self.scan_at)
+        }
+    }
+
+    /// Takes one input at `now`; appends what to do to `effects`.
+    pub fn handle(&mut self, input: Input, now: u64, effects: &mut Vec<Effect>) {
+        if self.exited {
+            return;
+        }
+        match input {
+            Input::Timer if self.shutting_down => {
+                if self.retry_at.is_some_and(|t| now >= t) {
+                    self.retry_at = None;
+                    for e in &mut self.entries {
+                        for which in [Which::Main, Which::Log] {
+                            if std::mem::take(&mut e.undelivered[which as usize]) {
+                                effects.push(shutdown_command(e, which));
+                            }
+                        }
+                    }
+                }
+            }
+            Input::Timer => {
+                if now >= self.scan_at && !self.scanning {
+                    self.scanning = true;
+                    for e in &mut self.entries {
+                        e.active = false;
+                    }
+                    effects.push(Effect::Scan);
+                }
+            }
+            Input::Changed => {
+                if !self.scanning {
+                    self.scan_at = self.scan_at.min(now + SETTLE);
+                }
+            }
+            Input::Entry(seen) => {
+                if self.scanning && !self.shutting_down {
+                    self.entry(seen, effects);
+                }
+            }
+            Input::ScanEnd { complete } => {
+                if self.scanning {
+                    self.scanning = false;
+                    self.scan_at = now + RESCAN;
+                    if complete {
+                        self.forget_finished(effects);
+                    }
+                }
+            }
+            Input::PipeCreated(key) => {
+                if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+                    e.pipe_open = true;
+                    start_missing(e, effects);
+                }
+            }
+            Input::PipeFailed(key) => self.entries.retain(|e| e.key != key || !e.finished()),
+            Input::Started { key, which, pid } => {
+                if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+                    if *e.child(which) == Child::Starting {
+                        *e.child(which) = Child::Running(pid);
+                    }
+                }
+            }
+            Input::StartFailed { key, which } => {
+                if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+                    if *e.child(which) == Child::Starting {
+                        *e.child(which) = Child::Stopped;
+                    }
+                }
+                if self.shutting_down {
+                    self.forget_finished(effects);
+                }
+            }
+            Input::ControlFailed { key, which } => {
+                if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+                    if e.child(which).pid().is_some() {
+                        e.undelivered[which as usize] = true;
+                        self.retry_at.get_or_insert(now + CONTROL_RETRY);
+                    }
+                }
+            }
+            Input::Reaped(pid) => {
+                for e in &mut self.entries {
+                    for which in [Which::Main, Which::Log] {
+                        if e.child(which).pid() == Some(pid) {
+                            *e.child(which) = Child::Stopped;
+                            e.undelivered[which as usize] = false;
+                        }
+                    }
+                }
+                if self.shutting_down {
+                    self.forget_finished(effects);
+                }
+            }
+            Input::Shutdown if !self.shutting_down => self.shutdown(effects),
+            Input::Shutdown => {}
+        }
+    }
+
+    fn entry(&mut self, seen: &Seen, effects: &mut Vec<Effect>) {
+        if seen.name.first() == Some(&b'.') {
+            return;
+        }
+        let (dev, ino, log) = match seen.kind {
+            Kind::StatFailed(errno) => {
+                effects.push(Effect::WarnStat {
+                    name: seen.name.clone(),
+                    log: false,
+                    errno,
+                });
+                return;
+            }
+            Kind::NotADirectory => return,
+            Kind::Directory { dev, ino, log } => (dev, ino, log),
+        };
+        if let Some(e) = self.entries.iter_mut().find(|e| e.dev == dev && e.ino == ino) {
+            e.active = true;
+            e.name = seen.name.clone();
+            start_missing(e, effects);
+            return;
+        }
+        let log = match log {
+            Log::Exists => true,
+            Log::Missing => false,
+            Log::StatFailed(errno) => {
+                effects.push(Effect::WarnStat {
+                    name: seen.name.clone(),
+                    log: true,
+                    errno,
+                });
+                return;
+            }
+        };
+        self.next_key += 1;
+        let mut e = Entry {
+            key: self.next_key,
+            dev,
+            ino,
+            name: seen.name.clone(),
+            log,
+            pipe_open: false,
+            main: Child::Stopped,
+            logger: Child::Stopped,
+            active: true,
+            undelivered: [false; 2],
+        };
+        if log {
+            effects.push(Effect::CreatePipe(e.key));
+        } else {
+            start_missing(&mut e, effects);
+        }
+        self.entries.push(e);
+    }
+
+    fn shutdown(&mut self, effects: &mut Vec<Effect>) {
+        self.shutting_down = true;
+        self.scanning = false;
+        for e in &mut self.entries {
+            if e.main.pid().is_some() {
+                effects.push(shutdown_command(e, Which::Main));
+            }
+            if e.logger.pid().is_some() {
+                effects.push(shutdown_command(e, Which::Log));
+            }
+            // The logger ends when its input does: svscan's own ends of the pipe
+            // go now, the service's when it is down.
+            if e.pipe_open {
+                e.pipe_open = false;
+                effects.push(Effect::ClosePipe(e.key));
+            }
+        }
+        self.forget_finished(effects);
+    }
+
+    /// Forgets entries gone from the directory (or all, when shutting down) whose
+    /// supervises have both exited; exits once none is left after a shutdown.
+    fn forget_finished(&mut self, effects: &mut Vec<Effect>) {
+        let shutting_down = self.shutting_down;
+        self.entries.retain_mut(|e| {
+            let forget = (shutting_down || !e.active) && e.finished();
+            if forget && e.pipe_open {
+                e.pipe_open = false;
+                effects.push(Effect::ClosePipe(e.key));
+            }
+            !forget
+        });
+        if shutting_down && self.entries.is_empty() {
+            effects.push(Effect::Exit);
+            self.exited = true;
+        }
+    }
+}
+
+/// The service is brought down and its supervise told to exit (`svc -dx`); the
+/// logger's supervise only told to exit, so that the logger reads to the end of
+/// its input first.
+fn shutdown_command(e: &Entry, which: Which) -> Effect {
+    let bytes: &'static [u8] = match which {
+        Which::Main => b"dx",
+        Which::Log => b"x",
+    };
+    Effect::Control {
+        key: e.key,
+        which,
+        name: e.name.clone(),
+        bytes,
+    }
+}
+
+/// Starts whichever of the entry's supervises is not running, main first.
+fn start_missing(e: &mut Entry, effects: &mut Vec<Effect>) {
+    let sides: &[Which] = if e.log {
+        &[Which::Main, Which::Log]
+    } else {
+        &[Which::Main]
+    };
+    for &which in sides {
+        if *e.child(which) == Child::Stopped {
+            *e.child(which) = Child::Starting;
+            effects.push(Effect::Start {
+                key: e.key,
+                which,
+                name: e.name.clone(),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One line per effect, names as text.
+    fn show(effects: &[Effect]) -> String {
+        let text = |name: &[u8]| String::from_utf8_lossy(name).into_owned();
+        let mut out = String::new();
+        for effect in effects {
+            let line = match effect {
+                Effect::Scan => "scan".to_string(),
+                Effect::CreatePipe(key) => format!("create pipe {key}"),
+                Effect::Start { key, which, name } => format!("start {key} {which:?} {}", text(name)),
+                Effect::ClosePipe(key) => format!("close pipe {key}"),
+                Effect::WarnStat { name, log, errno } => {
+                    format!(
+                        "warn stat {}{} errno {errno}",
+                        text(name),
+                        if *log { "/log" } else { "" }
+                    )
+                }
+                Effect::Control {
+                    key,
+                    which,
+                    name,
+                    bytes,
+                } => {
+                    format!("control {key} {which:?} {} {}", text(name), text(bytes))
+                }
+                Effect::Exit => "exit".to_string(),
+            };
+            out.push_str(&line);
+            out.push('\n');
+        }
+        out
+    }
+
+    fn dir(name: &str, ino: u64, log: Log) -> Seen {
+        Seen {
+            name: name.as_bytes().to_vec(),
+            kind: Kind::Directory { dev: 1, ino, log },
+        }
+    }
+
+    /// A runtime that always succeeds: pipes are created, starts get pids from
+    /// `next_pid`, commands are delivered. Returns every effect, in order.
+    struct Driver {
+        s: Scanner,
+        now: u64,
+        next_pid: u32,
+    }
+
+    impl Driver {
+        fn new() -> Driver {
+            Driver {
+                s: Scanner::new(),
+                now: 1,
+                next_pid: 100,
+            }
+        }
+
+        fn feed(&mut self, input: Input) -> Vec<Effect> {
+            let mut effects = Vec::new();
+            self.s.handle(input, self.now, &mut effects);
+            let mut all = Vec::new();
+            for effect in effects {
+                all.push(effect.clone());
+                match effect {
+                    Effect::CreatePipe(key) => all.extend(self.feed(Input::PipeCreated(key))),
+                    Effect::Start { key, which, .. } => {
+                        self.next_pid += 1;
+                        let pid = self.next_pid;
+                        all.extend(self.feed(Input::Started { key, which, pid }));
+                    }
+                    _ => {}
+                }
+            }
+            all
+        }
+
+        /// Lets time pass to the next scan, and answers it with `listing`.
+        fn scan(&mut self, listing: &[Seen]) -> Vec<Effect> {
+            self.now = self.now.max(self.s.deadline().unwrap());
+            let mut all = self.feed(Input::Timer);
+            assert_eq!(all.first(), Some(&Effect::Scan));
+            all.remove(0);
+            for seen in listing {
+                all.extend(self.feed(Input::Entry(seen)));
+            }
+            all.extend(self.feed(Input::ScanEnd { complete: true }));
+            all
+        }
+    }
+
+    #[test]
+    fn starts_services_and_loggers_once() {
+        let mut d = Driver::new();
+        let listing = [
+            dir("a", 1, Log::Exists),
+            dir(".hidden", 2, Log::Missing),
+            Seen {
+                name: b"file".to_vec(),
+                kind: Kind::NotADirectory,
+            },
+            dir("b", 3, Log::Missing),
+            dir("b-link", 3, Log::Missing),
+            Seen {
+                name: b"dangling".to_vec(),
+                kind: Kind::StatFailed(2),
+            },
+        ];
+        insta::assert_snapshot!(show(&d.scan(&listing)), @r"
+            create pipe 1
+            start 1 Main a
+            start 1 Log a
+            start 2 Main b
+            warn stat dangling errno 2
+            ");
+        assert_eq!(
+            d.scan(&listing),
+            [Effect::WarnStat {
+                name: b"dangling".to_vec(),
+                log: false,
+                errno: 2
+            }]
+        );
+    }
+
+    #[test]
+    fn a_second_name_seen_before_the_start_is_answered_starts_nothing() {
+        let mut s = Scanner::new();
+        let mut effects = Vec::new();
+        s.handle(Input::Timer, 0, &mut effects);
+        let b = dir("b", 3, Log::Missing);
+        let b_link = dir("b-link", 3, Log::Missing);
+        s.handle(Input::Entry(&b), 0, &mut effects);
+        s.handle(Input::Entry(&b_link), 0, &mut effects);
+        assert_eq!(
+            effects,
+            [
+                Effect::Scan,
+                Effect::Start {
+                    key: 1,
+                    which: Which::Main,
+                    name: b"b".to_vec()
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn scans_every_five_seconds_and_soon_after_a_change() {
+        let mut d = Driver::new();
+        d.scan(&[]);
+        assert_eq!(d.s.deadline(), Some(d.now + RESCAN));
+        d.now += 1_000_000_000;
+        d.feed(Input::Changed);
+        d.feed(Input::Changed);
+        assert_eq!(d.s.deadline(), Some(d.now + SETTLE));
+        d.now += SETTLE - 1;
+        assert!(d.feed(Input::Timer).is_empty(), "not yet");
+        d.now += 1;
+        assert_eq!(d.feed(Input::Timer), [Effect::Scan]);
+        assert!(d.feed(Input::Timer).is_empty(), "one scan at a time");
+    }
+
+    #[test]
+    fn a_dead_supervise_is_started_again_at_the_next_scan() {
+        let mut d = Driver::new();
+        let listing = [dir("a", 1, Log::Exists)];
+        d.scan(&listing);
+        assert!(d.feed(Input::Reaped(101)).is_empty());
+        assert_eq!(
+            d.scan(&listing),
+            [Effect::Start {
+                key: 1,
+                which: Which::Main,
+                name: b"a".to_vec()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_removed_entry_is_forgotten_once_both_supervises_exit() {
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Exists)]);
+        assert!(d.scan(&[]).is_empty(), "its supervises still run");
+        d.feed(Input::Reaped(101));
+        assert!(d.scan(&[]).is_empty());
+        d.feed(Input::Reaped(102));
+        assert_eq!(d.scan(&[]), [Effect::ClosePipe(1)]);
+        assert_eq!(d.s.known().count(), 0);
+    }
+
+    #[test]
+    fn an_incomplete_listing_forgets_nothing() {
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Missing)]);
+        d.feed(Input::Reaped(101));
+        d.now = d.s.deadline().unwrap();
+        assert_eq!(d.feed(Input::Timer), [Effect::Scan]);
+        assert!(d.feed(Input::ScanEnd { complete: false }).is_empty());
+        assert_eq!(d.s.known().count(), 1);
+    }
+
+    #[test]
+    fn the_log_decision_is_made_at_first_sight() {
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Missing)]);
+        assert!(d.scan(&[dir("a", 1, Log::Exists)]).is_empty());
+    }
+
+    #[test]
+    fn a_log_that_cannot_be_looked_at_delays_the_entry() {
+        let mut d = Driver::new();
+        let effects = d.scan(&[dir("a", 1, Log::StatFailed(13))]);
+        assert_eq!(
+            effects,
+            [Effect::WarnStat {
+                name: b"a".to_vec(),
+                log: true,
+                errno: 13
+            }]
+        );
+        assert_eq!(d.s.known().count(), 0);
+    }
+
+    #[test]
+    fn a_pipe_that_cannot_be_created_delays_the_entry() {
+        let mut s = Scanner::new();
+        let mut effects = Vec::new();
+        s.handle(Input::Timer, 0, &mut effects);
+        s.handle(Input::Entry(&dir("a", 1, Log::Exists)), 0, &mut effects);
+        s.handle(Input::PipeFailed(1), 0, &mut effects);
+        assert_eq!(effects, [Effect::Scan, Effect::CreatePipe(1)]);
+        assert_eq!(s.known().count(), 0);
+    }
+
+    #[test]
+    fn shutdown_stops_everything_then_exits() {
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Exists), dir("b", 2, Log::Missing)]);
+        insta::assert_snapshot!(show(&d.feed(Input::Shutdown)), @r"
+            control 1 Main a dx
+            control 1 Log a x
+            close pipe 1
+            control 2 Main b dx
+            ");
+        assert_eq!(d.s.deadline(), None);
+        assert!(d.feed(Input::Changed).is_empty());
+        assert!(d.feed(Input::Reaped(101)).is_empty());
+        assert!(d.feed(Input::Reaped(103)).is_empty());
+        assert!(d.feed(Input::Reaped(999)).is_empty(), "an orphan");
+        assert_eq!(d.feed(Input::Reaped(102)), [Effect::Exit]);
+        assert_eq!(d.s.deadline(), None);
+    }
+
+    #[test]
+    fn an_undelivered_shutdown_command_is_repeated() {
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Missing)]);
+        d.feed(Input::Shutdown);
+        d.feed(Input::ControlFailed {
+            key: 1,
+            which: Which::Main,
+        });
+        assert_eq!(d.s.deadline(), Some(d.now + CONTROL_RETRY));
+        d.now += CONTROL_RETRY;
+        let again = Effect::Control {
+            key: 1,
+            which: Which::Main,
+            name: b"a".to_vec(),
+            bytes: b"dx",
+        };
+        assert_eq!(d.feed(Input::Timer), [again]);
+        assert_eq!(d.s.deadline(), None);
+        assert_eq!(d.feed(Input::Reaped(101)), [Effect::Exit]);
+    }
+}

@@ -1,0 +1,519 @@
+//! The svscan machine's invariants, checked after every step of random sequences of
+//! directory changes, exits and failures (proptest), and of every short sequence
+//! (bounded exhaustive exploration):
+//!
+//! 1. at most one supervise per service (one directory, whatever its names) and at
+//!    most one per logger;
+//! 2. a pipe is created once and closed once, nothing is started on it after it is
+//!    closed, and it is closed only when neither side can be started again (the
+//!    entry is forgotten, or svscan is shutting down);
+//! 3. nothing is started for dot entries, files, or names not in the listing;
+//! 4. every child pid the machine knows is alive and belongs to exactly one entry,
+//!    and every live child is known;
+//! 5. after a shutdown nothing is started, every running supervise is told to go
+//!    (`dx`, loggers `x`), and svscan exits exactly when its last child is reaped;
+//! 6. an entry is not forgotten while its directory is listed: its key, and so its
+//!    log decision, stay the same;
+//! 7. liveness: a scan with no failures leaves every listed service with a running
+//!    supervise, and its logger if it has a `log`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use model::svscan::{Effect, Input, Kind, Log, RESCAN, Scanner, Seen, Which};
+use proptest::prelude::*;
+
+/// What a name in the scanned directory is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    /// A directory (its inode), with or without `log`.
+    Dir {
+        ino: u64,
+        log: bool,
+    },
+    File,
+    Dangling,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// A new service directory under name `n`, with a `log` or not.
+    AddDir {
+        n: u8,
+        log: bool,
+    },
+    /// Name `n` becomes another name for the directory under name `m`.
+    Link {
+        n: u8,
+        m: u8,
+    },
+    AddFile {
+        n: u8,
+    },
+    AddDangling {
+        n: u8,
+    },
+    Remove {
+        n: u8,
+    },
+    /// Toggles `log` in the directory under name `n` (after first sight: no effect).
+    ToggleLog {
+        n: u8,
+    },
+    /// The k-th live child (in pid order) exits.
+    ChildExits(u8),
+    /// A child svscan did not start is reaped (PID 1's orphans).
+    OrphanReaped,
+    /// Time passes (ms); a due timer fires.
+    Wait(u64),
+    Changed,
+    PipeWillFail,
+    StartWillFail,
+    LogStatWillFail,
+    ControlWillFail,
+    ListingWillBreak,
+    Shutdown,
+}
+
+/// Names: a few ordinary ones and a dot name.
+const NAMES: [&[u8]; 5] = [b"a", b"b", b"c", b"d", b".hidden"];
+
+#[derive(Clone, Debug)]
+struct World {
+    s: Scanner,
+    now: u64,
+    dir: BTreeMap<u8, Target>,
+    next_ino: u64,
+    /// pid → (key, which, inode of the directory it was started for).
+    live: BTreeMap<u32, (u64, Which, u64)>,
+    next_pid: u32,
+    /// Keys whose pipe is open, and those whose pipe was closed.
+    pipes: BTreeSet<u64>,
+    closed: BTreeSet<u64>,
+    /// The key under which each inode was first started, while it stays listed.
+    keys: BTreeMap<u64, u64>,
+    /// The commands delivered at shutdown, by (key, which).
+    told: BTreeMap<(u64, Which), &'static [u8]>,
+    pipe_fails: bool,
+    start_fails: bool,
+    log_stat_fails: bool,
+    control_fails: bool,
+    listing_breaks: bool,
+    shutdown: bool,
+    exited: bool,
+    /// Failures were injected since the last scan (liveness is not expected).
+    failures_since_scan: bool,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            s: Scanner::new(),
+            now: 1,
+            dir: BTreeMap::new(),
+            next_ino: 10,
+            live: BTreeMap::new(),
+            next_pid: 100,
+            pipes: BTreeSet::new(),
+            closed: BTreeSet::new(),
+            told: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            pipe_fails: false,
+            start_fails: false,
+            log_stat_fails: false,
+            control_fails: false,
+            listing_breaks: false,
+            shutdown: false,
+            exited: false,
+            failures_since_scan: false,
+        }
+    }
+
+    fn event(&mut self, e: Event) -> Result<(), String> {
+        match e {
+            Event::AddDir { n, log } => {
+                self.next_ino += 1;
+                self.dir.insert(
+                    n,
+                    Target::Dir {
+                        ino: self.next_ino,
+                        log,
+                    },
+                );
+            }
+            Event::Link { n, m } => {
+                if let Some(&t) = self.dir.get(&m) {
+                    self.dir.insert(n, t);
+                }
+            }
+            Event::AddFile { n } => {
+                self.dir.insert(n, Target::File);
+            }
+            Event::AddDangling { n } => {
+                self.dir.insert(n, Target::Dangling);
+            }
+            Event::Remove { n } => {
+                self.dir.remove(&n);
+            }
+            Event::ToggleLog { n } => {
+                if let Some(Target::Dir { ino, log }) = self.dir.get(&n).copied() {
+                    for t in self.dir.values_mut() {
+                        if *t == (Target::Dir { ino, log }) {
+                            *t = Target::Dir { ino, log: !log };
+                        }
+                    }
+                }
+            }
+            Event::ChildExits(k) => {
+                if !self.live.is_empty() {
+                    let pid = *self.live.keys().nth(k as usize % self.live.len()).unwrap();
+                    self.live.remove(&pid);
+                    self.input(Input::Reaped(pid))?;
+                }
+            }
+            Event::OrphanReaped => self.input(Input::Reaped(1_000_000))?,
+            Event::Wait(ms) => {
+                self.now += ms * 1_000_000;
+                if self.s.deadline().is_some_and(|d| d <= self.now) {
+                    self.input(Input::Timer)?;
+                }
+            }
+            Event::Changed => self.input(Input::Changed)?,
+            Event::PipeWillFail => self.pipe_fails = true,
+            Event::StartWillFail => self.start_fails = true,
+            Event::LogStatWillFail => self.log_stat_fails = true,
+            Event::ControlWillFail => self.control_fails = true,
+            Event::ListingWillBreak => self.listing_breaks = true,
+            Event::Shutdown => {
+                self.shutdown = true;
+                self.input(Input::Shutdown)?;
+            }
+        }
+        // A directory no longer listed (under a name svscan looks at) may be
+        // forgotten, and get a new key.
+        let dir = &self.dir;
+        self.keys.retain(|&ino, _| {
+            dir.iter().any(|(&n, t)| {
+                NAMES[n as usize][0] != b'.' && matches!(t, Target::Dir { ino: i, .. } if *i == ino)
+            })
+        });
+        self.check_state()
+    }
+
+    /// Feeds one input and carries out its effects in order, answering those that
+    /// need it at once, as the runtime does.
+    fn input(&mut self, input: Input) -> Result<(), String> {
+        let mut effects = Vec::new();
+        self.s.handle(input, self.now, &mut effects);
+        for effect in effects {
+            if self.exited {
+                return Err(format!("{effect:?} after exit"));
+            }
+            self.effect(effect)?;
+        }
+        Ok(())
+    }
+
+    fn effect(&mut self, effect: Effect) -> Result<(), String> {
+        match effect {
+            Effect::Scan => self.scan(),
+            Effect::CreatePipe(key) => {
+                if self.pipes.contains(&key) || self.closed.contains(&key) {
+                    return Err(format!("pipe {key} created twice"));
+                }
+                if std::mem::take(&mut self.pipe_fails) {
+                    self.failures_since_scan = true;
+                    self.input(Input::PipeFailed(key))
+                } else {
+                    self.pipes.insert(key);
+                    self.input(Input::PipeCreated(key))
+                }
+            }
+            Effect::Start { key, which, name } => {
+                if self.shutdown {
+                    return Err(format!("start of {name:?} after shutdown"));
+                }
+                let n = NAMES.iter().position(|&x| x == &name[..]).ok_or("unknown name")? as u8;
+                let ino = match self.dir.get(&n) {
+                    _ if name[0] == b'.' => return Err("started a dot entry".into()),
+                    Some(Target::Dir { ino, .. }) => *ino,
+                    other => return Err(format!("started {name:?}, which is {other:?}")),
+                };
+                if self.live.values().any(|&(_, w, i)| w == which && i == ino) {
+                    return Err(format!("a second {which:?} supervise for inode {ino}"));
+                }
+                if self.live.values().any(|&(k, w, _)| k == key && w == which) {
+                    return Err(format!("a second {which:?} supervise for key {key}"));
+                }
+                if *self.keys.entry(ino).or_insert(key) != key {
+                    return Err(format!("inode {ino} forgotten while listed"));
+                }
+                if which == Which::Log && !self.pipes.contains(&key) {
+                    return Err(format!("logger of {key} started without its pipe"));
+                }
+                if self.closed.contains(&key) {
+                    return Err(format!("{key} started after its pipe was closed"));
+                }
+                if std::mem::take(&mut self.start_fails) {
+                    self.failures_since_scan = true;
+                    self.input(Input::StartFailed { key, which })
+                } else {
+                    self.next_pid += 1;
+                    let pid = self.next_pid;
+                    self.live.insert(pid, (key, which, ino));
+                    self.input(Input::Started { key, which, pid })
+                }
+            }
+            Effect::ClosePipe(key) => {
+                if !self.pipes.remove(&key) {
+                    return Err(format!("pipe {key} closed but not open"));
+                }
+                self.closed.insert(key);
+                if !self.shutdown {
+                    if self.live.values().any(|&(k, _, _)| k == key) {
+                        return Err(format!("pipe {key} closed while a side runs"));
+                    }
+                    if self.s.known().any(|k| k.key == key) {
+                        return Err(format!("pipe {key} closed while its entry is known"));
+                    }
+                }
+                Ok(())
+            }
+            Effect::WarnStat { .. } => Ok(()),
+            Effect::Control {
+                key, which, bytes, ..
+            } => {
+                if !self.shutdown {
+                    return Err("a command outside a shutdown".into());
+                }
+                let expected: &[u8] = if which == Which::Main { b"dx" } else { b"x" };
+                if bytes != expected {
+                    return Err(format!("{bytes:?} to a {which:?} supervise"));
+                }
+                if !self.live.values().any(|&(k, w, _)| k == key && w == which) {
+                    return Err(format!("a command to {key} {which:?}, which is not running"));
+                }
+                if std::mem::take(&mut self.control_fails) {
+                    self.input(Input::ControlFailed { key, which })
+                } else {
+                    self.told.insert((key, which), bytes);
+                    Ok(())
+                }
+            }
+            Effect::Exit => {
+                if !self.shutdown || !self.live.is_empty() {
+                    return Err("exit without shutdown, or with children left".into());
+                }
+                self.exited = true;
+                Ok(())
+            }
+        }
+    }
+
+    fn scan(&mut self) -> Result<(), String> {
+        let breaks = std::mem::take(&mut self.listing_breaks);
+        let log_stat_fails = std::mem::take(&mut self.log_stat_fails);
+        self.failures_since_scan = breaks || log_stat_fails;
+        let listing: Vec<Seen> = self
+            .dir
+            .iter()
+            .map(|(&n, &t)| Seen {
+                name: NAMES[n as usize].to_vec(),
+                kind: match t {
+                    Target::Dir { ino, log } => Kind::Directory {
+                        dev: 1,
+                        ino,
+                        log: if log_stat_fails {
+                            Log::StatFailed(13)
+                        } else if log {
+                            Log::Exists
+                        } else {
+                            Log::Missing
+                        },
+                    },
+                    Target::File => Kind::NotADirectory,
+                    Target::Dangling => Kind::StatFailed(2),
+                },
+            })
+            .collect();
+        let shown = if breaks {
+            &listing[..listing.len() / 2]
+        } else {
+            &listing[..]
+        };
+        for seen in shown {
+            self.input(Input::Entry(seen))?;
+        }
+        self.input(Input::ScanEnd { complete: !breaks })?;
+        if !self.failures_since_scan && !self.shutdown {
+            self.check_everything_runs()?;
+        }
+        Ok(())
+    }
+
+    /// Invariant 7, after a scan without failures.
+    fn check_everything_runs(&self) -> Result<(), String> {
+        for (&n, &t) in &self.dir {
+            if let (Target::Dir { ino, .. }, false) = (t, NAMES[n as usize][0] == b'.') {
+                let known = self
+                    .s
+                    .known()
+                    .find(|k| self.live.get(&k.main.unwrap_or(0)).map(|x| x.2) == Some(ino));
+                let Some(k) = known else {
+                    return Err(format!("no supervise for inode {ino} after a clean scan"));
+                };
+                if k.log != k.logger.is_some() {
+                    return Err(format!("logger of {ino}: has log {}, runs {:?}", k.log, k.logger));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Invariants 4 and 5 after every event.
+    fn check_state(&self) -> Result<(), String> {
+        if self.exited {
+            return Ok(());
+        }
+        let mut known_pids = BTreeSet::new();
+        for k in self.s.known() {
+            for (pid, which) in [(k.main, Which::Main), (k.logger, Which::Log)] {
+                let Some(pid) = pid else { continue };
+                if !known_pids.insert(pid) {
+                    return Err(format!("pid {pid} known twice"));
+                }
+                match self.live.get(&pid) {
+                    Some(&(key, w, _)) if key == k.key && w == which => {}
+                    other => {
+                        return Err(format!(
+                            "machine has {pid} as {which:?} of {}, world {other:?}",
+                            k.key
+                        ));
+                    }
+                }
+            }
+        }
+        if known_pids.len() != self.live.len() {
+            return Err(format!(
+                "live children {:?}, machine knows {known_pids:?}",
+                self.live
+            ));
+        }
+        if self.shutdown {
+            let pending_retry = self.s.deadline().is_some();
+            for (&pid, &(key, which, _)) in &self.live {
+                if !self.told.contains_key(&(key, which)) && !pending_retry {
+                    return Err(format!("{pid} ({key} {which:?}) never told to go"));
+                }
+            }
+            if self.live.is_empty() {
+                return Err("no child left after a shutdown, but no exit".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn name() -> impl Strategy<Value = u8> {
+    prop_oneof![8 => 0u8..4, 1 => Just(4u8)]
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        6 => (name(), any::<bool>()).prop_map(|(n, log)| Event::AddDir { n, log }),
+        2 => (name(), name()).prop_map(|(n, m)| Event::Link { n, m }),
+        1 => name().prop_map(|n| Event::AddFile { n }),
+        1 => name().prop_map(|n| Event::AddDangling { n }),
+        3 => name().prop_map(|n| Event::Remove { n }),
+        1 => name().prop_map(|n| Event::ToggleLog { n }),
+        5 => any::<u8>().prop_map(Event::ChildExits),
+        1 => Just(Event::OrphanReaped),
+        8 => prop_oneof![Just(10u64), Just(1000), Just(5000), 0u64..6000].prop_map(Event::Wait),
+        2 => Just(Event::Changed),
+        1 => Just(Event::PipeWillFail),
+        1 => Just(Event::StartWillFail),
+        1 => Just(Event::LogStatWillFail),
+        1 => Just(Event::ControlWillFail),
+        1 => Just(Event::ListingWillBreak),
+        1 => Just(Event::Shutdown),
+    ]
+}
+
+/// After the events: a shutdown, then every child exits, and svscan must exit.
+fn shut_down_and_drain(world: &mut World) -> Result<(), String> {
+    world.event(Event::Shutdown)?;
+    for _ in 0..100 {
+        if world.exited {
+            return Ok(());
+        }
+        world.event(Event::Wait(1000))?;
+        world.event(Event::ChildExits(0))?;
+    }
+    Err(format!(
+        "no exit after a shutdown; still running {:?}",
+        world.live
+    ))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn random_long_sequences(events in proptest::collection::vec(event(), 0..80)) {
+        let mut world = World::new();
+        for e in events {
+            if world.exited {
+                break;
+            }
+            world.event(e).map_err(TestCaseError::fail)?;
+        }
+        if !world.exited {
+            shut_down_and_drain(&mut world).map_err(TestCaseError::fail)?;
+        }
+    }
+}
+
+const ALPHABET: &[Event] = &[
+    Event::AddDir { n: 0, log: true },
+    Event::AddDir { n: 1, log: false },
+    Event::Link { n: 2, m: 0 },
+    Event::AddDir { n: 4, log: false },
+    Event::AddFile { n: 3 },
+    Event::Remove { n: 0 },
+    Event::ChildExits(0),
+    Event::ChildExits(1),
+    Event::Wait(RESCAN / 1_000_000),
+    Event::PipeWillFail,
+    Event::StartWillFail,
+    Event::ControlWillFail,
+    Event::Shutdown,
+];
+
+/// Every sequence of events up to `depth`, depth first, checking every step, each
+/// sequence then shut down and drained.
+fn explore(world: &World, depth: usize, path: &mut Vec<Event>, count: &mut u64) {
+    let mut end = world.clone();
+    if let Err(why) = shut_down_and_drain(&mut end) {
+        panic!("{why} after {path:?} and a shutdown");
+    }
+    if depth == 0 || world.exited {
+        return;
+    }
+    for &e in ALPHABET {
+        let mut next = world.clone();
+        path.push(e);
+        *count += 1;
+        if let Err(why) = next.event(e) {
+            panic!("{why} after {path:?}");
+        }
+        explore(&next, depth - 1, path, count);
+        path.pop();
+    }
+}
+
+#[test]
+fn every_sequence_of_five_events() {
+    let mut count = 0;
+    explore(&World::new(), 5, &mut Vec::new(), &mut count);
+    // 13 events: 13 + 13² + … + 13⁵ = 402,233 steps, fewer where svscan exited early.
+    assert!(count > 250_000, "explored only {count} steps");
+}
