@@ -11,8 +11,10 @@
 //! exited; a removed service's supervise is left running.
 //!
 //! Divergences (DESIGN.md): no limit on the number of services (upstream: 1000);
-//! children are reaped as they exit; a change noticed in the directory brings the
-//! next scan forward; and, as PID 1, a shutdown that stops every service as
+//! children are reaped as they exit; a change noticed in the directory (inotify)
+//! brings the next scan forward, and, where changes are noticed, the 5-second
+//! rescan happens only while something is left to do (a supervise to restart, a
+//! failure to retry) and otherwise once a minute; and, as PID 1, a shutdown that stops every service as
 //! `svc -dx` would, lets the loggers drain, and exits.
 //!
 //! The protocol: the runtime sends [`Input::Timer`] at [`Scanner::deadline`]. An
@@ -28,6 +30,9 @@
 
 /// Nanoseconds between scans (upstream's `sleep(5)`).
 pub const RESCAN: u64 = 5_000_000_000;
+/// Where changes are noticed and nothing is left to do: the longest time between
+/// scans, for what no notice reports (a symlinked service's target replaced).
+pub const QUIET_RESCAN: u64 = 60_000_000_000;
 /// How long after a change is noticed to scan: a burst of changes (a service
 /// directory being created and filled) gives one scan.
 pub const SETTLE: u64 = 20_000_000;
@@ -80,7 +85,7 @@ pub enum Effect {
     Scan,
     /// Create the pipe between entry `key`'s service and its logger; answer with
     /// `PipeCreated` or `PipeFailed` (the runtime warns).
-    CreatePipe(u64),
+    CreatePipe { key: u64, name: Vec<u8> },
     /// Start `supervise <name>` (stdout on the pipe if it has one), or `supervise
     /// log` in `<name>` (stdin on the pipe); answer with `Started` or
     /// `StartFailed` (the runtime warns).
@@ -199,9 +204,15 @@ pub struct Known<'a> {
 pub struct Scanner {
     entries: Vec<Entry>,
     next_key: u64,
+    /// The runtime reports changes to the directory (`Input::Changed`).
+    notices_changes: bool,
     /// When the next scan is due (monotonic nanoseconds); 0: at once.
     scan_at: u64,
+    /// When the last scan ended.
+    last_scan: u64,
     scanning: bool,
+    /// Something in the current scan failed, to be tried again.
+    unsettled: bool,
     /// Set by a shutdown: when undelivered commands are repeated.
     retry_at: Option<u64>,
     shutting_down: bool,
@@ -209,8 +220,13 @@ pub struct Scanner {
 }
 
 impl Scanner {
-    pub fn new() -> Scanner {
-        Scanner::default()
+    /// A scanner; `notices_changes` if the runtime sends `Input::Changed` for
+    /// every entry added to the directory.
+    pub fn new(notices_changes: bool) -> Scanner {
+        Scanner {
+            notices_changes,
+            ..Scanner::default()
+        }
     }
 
     pub fn known(&self) -> impl Iterator<Item = Known<'_>> {
@@ -269,6 +285,7 @@ impl Scanner {
             Input::Timer => {
                 if now >= self.scan_at && !self.scanning {
                     self.scanning = true;
+                    self.unsettled = false;
                     for e in &mut self.entries {
                         e.active = false;
                     }
@@ -288,7 +305,9 @@ impl Scanner {
             Input::ScanEnd { complete } => {
                 if self.scanning {
                     self.scanning = false;
-                    self.scan_at = now + RESCAN;
+                    self.last_scan = now;
+                    let quiet = self.notices_changes && complete && !self.unsettled;
+                    self.scan_at = now + if quiet { QUIET_RESCAN } else { RESCAN };
                     if complete {
                         self.forget_finished(effects);
                     }
@@ -300,7 +319,10 @@ impl Scanner {
                     start_missing(e, effects);
                 }
             }
-            Input::PipeFailed(key) => self.entries.retain(|e| e.key != key || !e.finished()),
+            Input::PipeFailed(key) => {
+                self.unsettled = true;
+                self.entries.retain(|e| e.key != key || !e.finished());
+            }
             Input::Started { key, which, pid } => {
                 if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
                     if *e.child(which) == Child::Starting {
@@ -309,6 +331,7 @@ impl Scanner {
                 }
             }
             Input::StartFailed { key, which } => {
+                self.unsettled = true;
                 if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
                     if *e.child(which) == Child::Starting {
                         *e.child(which) = Child::Stopped;
@@ -327,16 +350,21 @@ impl Scanner {
                 }
             }
             Input::Reaped(pid) => {
+                let mut ours = false;
                 for e in &mut self.entries {
                     for which in [Which::Main, Which::Log] {
                         if e.child(which).pid() == Some(pid) {
                             *e.child(which) = Child::Stopped;
                             e.undelivered[which as usize] = false;
+                            ours = true;
                         }
                     }
                 }
                 if self.shutting_down {
                     self.forget_finished(effects);
+                } else if ours && !self.scanning {
+                    // Restarted (or forgotten) at the next 5-second tick, as upstream.
+                    self.scan_at = self.scan_at.min(self.last_scan + RESCAN);
                 }
             }
             Input::Shutdown if !self.shutting_down => self.shutdown(effects),
@@ -350,6 +378,7 @@ impl Scanner {
         }
         let (dev, ino, log) = match seen.kind {
             Kind::StatFailed(errno) => {
+                self.unsettled = true;
                 effects.push(Effect::WarnStat {
                     name: seen.name.clone(),
                     log: false,
@@ -370,6 +399,7 @@ impl Scanner {
             Log::Exists => true,
             Log::Missing => false,
             Log::StatFailed(errno) => {
+                self.unsettled = true;
                 effects.push(Effect::WarnStat {
                     name: seen.name.clone(),
                     log: true,
@@ -392,7 +422,10 @@ impl Scanner {
             undelivered: [false; 2],
         };
         if log {
-            effects.push(Effect::CreatePipe(e.key));
+            effects.push(Effect::CreatePipe {
+                key: e.key,
+                name: e.name.clone(),
+            });
         } else {
             start_missing(&mut e, effects);
         }
@@ -484,7 +517,7 @@ mod tests {
         for effect in effects {
             let line = match effect {
                 Effect::Scan => "scan".to_string(),
-                Effect::CreatePipe(key) => format!("create pipe {key}"),
+                Effect::CreatePipe { key, .. } => format!("create pipe {key}"),
                 Effect::Start { key, which, name } => format!("start {key} {which:?} {}", text(name)),
                 Effect::ClosePipe(key) => format!("close pipe {key}"),
                 Effect::WarnStat { name, log, errno } => {
@@ -528,7 +561,7 @@ mod tests {
     impl Driver {
         fn new() -> Driver {
             Driver {
-                s: Scanner::new(),
+                s: Scanner::new(true),
                 now: 1,
                 next_pid: 100,
             }
@@ -541,7 +574,7 @@ mod tests {
             for effect in effects {
                 all.push(effect.clone());
                 match effect {
-                    Effect::CreatePipe(key) => all.extend(self.feed(Input::PipeCreated(key))),
+                    Effect::CreatePipe { key, .. } => all.extend(self.feed(Input::PipeCreated(key))),
                     Effect::Start { key, which, .. } => {
                         self.next_pid += 1;
                         let pid = self.next_pid;
@@ -603,7 +636,7 @@ mod tests {
 
     #[test]
     fn a_second_name_seen_before_the_start_is_answered_starts_nothing() {
-        let mut s = Scanner::new();
+        let mut s = Scanner::new(true);
         let mut effects = Vec::new();
         s.handle(Input::Timer, 0, &mut effects);
         let b = dir("b", 3, Log::Missing);
@@ -624,19 +657,42 @@ mod tests {
     }
 
     #[test]
-    fn scans_every_five_seconds_and_soon_after_a_change() {
+    fn without_change_notices_scans_every_five_seconds() {
         let mut d = Driver::new();
-        d.scan(&[]);
+        d.s = Scanner::new(false);
+        d.scan(&[dir("a", 1, Log::Missing)]);
         assert_eq!(d.s.deadline(), Some(d.now + RESCAN));
         d.now += 1_000_000_000;
-        d.feed(Input::Changed);
-        d.feed(Input::Changed);
-        assert_eq!(d.s.deadline(), Some(d.now + SETTLE));
-        d.now += SETTLE - 1;
-        assert!(d.feed(Input::Timer).is_empty(), "not yet");
-        d.now += 1;
+        assert_eq!(d.feed(Input::Timer), []);
+        d.now += RESCAN;
         assert_eq!(d.feed(Input::Timer), [Effect::Scan]);
         assert!(d.feed(Input::Timer).is_empty(), "one scan at a time");
+    }
+
+    #[test]
+    fn with_change_notices_scans_when_there_is_something_to_do() {
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Missing)]);
+        let scanned = d.now;
+        assert_eq!(d.s.deadline(), Some(scanned + QUIET_RESCAN), "nothing to do");
+        d.now += 1_000_000_000;
+        d.feed(Input::Reaped(101));
+        assert_eq!(d.s.deadline(), Some(scanned + RESCAN), "a supervise to restart");
+        d.feed(Input::Changed);
+        d.feed(Input::Changed);
+        assert_eq!(d.s.deadline(), Some(d.now + SETTLE), "a change");
+        d.now += SETTLE - 1;
+        assert!(d.feed(Input::Timer).is_empty(), "not yet");
+        d.scan(&[
+            dir("a", 1, Log::Missing),
+            Seen {
+                name: b"x".to_vec(),
+                kind: Kind::StatFailed(2),
+            },
+        ]);
+        assert_eq!(d.s.deadline(), Some(d.now + RESCAN), "a failure to retry");
+        d.feed(Input::Reaped(999));
+        assert_eq!(d.s.deadline(), Some(d.now + RESCAN), "not one of its children");
     }
 
     #[test]
@@ -702,12 +758,21 @@ mod tests {
 
     #[test]
     fn a_pipe_that_cannot_be_created_delays_the_entry() {
-        let mut s = Scanner::new();
+        let mut s = Scanner::new(true);
         let mut effects = Vec::new();
         s.handle(Input::Timer, 0, &mut effects);
         s.handle(Input::Entry(&dir("a", 1, Log::Exists)), 0, &mut effects);
         s.handle(Input::PipeFailed(1), 0, &mut effects);
-        assert_eq!(effects, [Effect::Scan, Effect::CreatePipe(1)]);
+        assert_eq!(
+            effects,
+            [
+                Effect::Scan,
+                Effect::CreatePipe {
+                    key: 1,
+                    name: b"a".to_vec()
+                }
+            ]
+        );
         assert_eq!(s.known().count(), 0);
     }
 
