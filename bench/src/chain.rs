@@ -127,7 +127,7 @@ pub fn run(sides: &Sides, runs: usize) {
     std::fs::write(dir.join("env/GREETING"), "hello\n").expect("env file");
     std::fs::write(dir.join("env/EMPTY"), "").expect("env file");
     let ours_bin = programs_dir(&dir.join("ours"), &|p| match &sides.ours {
-        Ours::MultiCall { binary, names } => names.iter().any(|n| n == p).then(|| binary.clone()),
+        Ours::MultiCall { binary, names, .. } => names.iter().any(|n| n == p).then(|| binary.clone()),
         Ours::Installed(d) => Some(d.join(p)).filter(|p| p.exists()),
     });
     let upstream_bin = programs_dir(&dir.join("upstream"), &|p| {

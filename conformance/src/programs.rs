@@ -77,11 +77,18 @@ impl Reference {
     }
 }
 
-/// Our programs: a multi-call binary and the names it answers to, or a directory of
-/// installed programs.
+/// Where our programs that are shell scripts (svscanboot) are in the source tree.
+pub const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bins");
+
+/// Our programs: a multi-call binary, the names it answers to and the directory of
+/// the scripts beside it; or a directory of installed programs.
 #[derive(Clone, Debug)]
 pub enum Ours {
-    MultiCall { binary: PathBuf, names: Vec<String> },
+    MultiCall {
+        binary: PathBuf,
+        names: Vec<String>,
+        scripts: PathBuf,
+    },
     Installed(PathBuf),
 }
 
@@ -127,17 +134,22 @@ impl Ours {
             .split_once("one of: ")
             .map(|(_, names)| names.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default();
-        Ours::MultiCall { binary, names }
+        Ours::MultiCall {
+            binary,
+            names,
+            scripts: PathBuf::from(SCRIPTS),
+        }
     }
 
     /// A command running our `program`.
     pub fn command(&self, program: &str) -> Command {
         match self {
-            Ours::MultiCall { binary, .. } => {
+            Ours::MultiCall { binary, names, .. } if names.iter().any(|n| n == program) => {
                 let mut c = Command::new(binary);
                 c.arg0(program);
                 c
             }
+            Ours::MultiCall { scripts, .. } => Command::new(scripts.join(program)),
             Ours::Installed(dir) => Command::new(dir.join(program)),
         }
     }
@@ -195,8 +207,17 @@ impl Harness {
                 path.exists().then_some(path)
             }
             Side::Ours => match &self.ours {
-                Ours::MultiCall { binary, names } => {
-                    names.iter().any(|n| n == program).then(|| binary.clone())
+                Ours::MultiCall {
+                    binary,
+                    names,
+                    scripts,
+                } => {
+                    if names.iter().any(|n| n == program) {
+                        Some(binary.clone())
+                    } else {
+                        let script = scripts.join(program);
+                        script.exists().then_some(script)
+                    }
                 }
                 Ours::Installed(dir) => {
                     let path = dir.join(program);

@@ -64,9 +64,39 @@ fn reader(mut source: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec
     })
 }
 
+/// Marks every descriptor this process inherited (above 2) close-on-exec, once, so
+/// that steps see the same descriptors on every machine: whatever started the
+/// harness (a CI runner, a terminal) leaves its own open, which would otherwise show
+/// in a step that lists its descriptors.
+#[allow(unsafe_code)]
+fn close_inherited_descriptors_on_exec() {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
+    use std::os::fd::BorrowedFd;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+            return;
+        };
+        let fds: Vec<i32> = entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse().ok())
+            .filter(|&fd| fd > 2)
+            .collect();
+        for fd in fds {
+            // SAFETY: the borrow lasts for one fcntl call. Should `fd` have been
+            // closed meanwhile (the listing's own descriptor was), the call fails
+            // with EBADF; should another thread have opened a new file under that
+            // number, it gets close-on-exec, which std gives every file anyway.
+            let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+            let _ = fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+        }
+    });
+}
+
 /// Runs one step in its own process group; whatever the step leaves in that group is
 /// killed when it ends.
 fn run_step(mut command: Command, timeout: Duration) -> std::io::Result<StepResult> {
+    close_inherited_descriptors_on_exec();
     let start = unix_now();
     let mut child = command
         .stdin(Stdio::null())

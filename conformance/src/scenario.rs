@@ -56,7 +56,7 @@ pub struct Scenario {
     /// patterns (`d/@*`).
     pub volatile: Vec<String>,
     /// Shell code run before each step and not shown.
-    pub prelude: &'static str,
+    pub prelude: String,
     step_timeout: Duration,
 }
 
@@ -74,7 +74,7 @@ impl Scenario {
             show_contents: false,
             uses_upstream: false,
             volatile: Vec::new(),
-            prelude: "",
+            prelude: String::new(),
             step_timeout: Duration::from_secs(10),
         }
     }
@@ -117,9 +117,10 @@ impl Scenario {
         self
     }
 
-    /// Shell code run before every step, not shown in the transcript.
-    pub fn prelude(mut self, prelude: &'static str) -> Scenario {
-        self.prelude = prelude;
+    /// Shell code run before every step, not shown in the transcript (added to
+    /// any given before).
+    pub fn prelude(mut self, prelude: &str) -> Scenario {
+        self.prelude.push_str(prelude);
         self
     }
 

@@ -8,6 +8,7 @@ pub mod envdir;
 pub mod getopt;
 pub mod multilog;
 pub mod pathexec;
+pub mod readproctitle;
 pub mod setlock;
 pub mod softlimit;
 pub mod status;

@@ -14,5 +14,7 @@ pub mod io;
 pub mod message;
 pub mod multilog;
 pub mod process;
+pub mod proctitle;
 pub mod supervise;
+pub mod svscan;
 pub mod zone;

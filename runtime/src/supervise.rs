@@ -12,7 +12,6 @@ use nix::fcntl::{Flock, FlockArg, OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::time::{ClockId, clock_gettime};
 use nix::unistd::Pid;
 use std::ffi::{CStr, OsStr};
 use std::os::fd::{AsFd, OwnedFd};
@@ -36,12 +35,9 @@ pub fn after_wakeup(
 }
 
 fn now() -> Now {
-    let mono = clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(0, |t| {
-        (t.tv_sec() as u64).saturating_mul(1_000_000_000) + t.tv_nsec() as u64
-    });
     Now {
         wall: crate::clock::now(),
-        mono,
+        mono: crate::clock::monotonic(),
     }
 }
 

@@ -5,6 +5,7 @@ use crate::scenario::Scenario;
 mod chain;
 mod multilog;
 mod supervise;
+mod svscan;
 mod tai64n;
 mod tai64nlocal;
 
@@ -24,6 +25,9 @@ pub fn all() -> Vec<Scenario> {
     all.extend(supervise::svok_scenarios());
     all.extend(supervise::svstat_scenarios());
     all.extend(multilog::scenarios());
+    all.extend(svscan::svscan_scenarios());
+    all.extend(svscan::readproctitle_scenarios());
+    all.extend(svscan::svscanboot_scenarios());
     all
 }
 

@@ -9,7 +9,7 @@ use crate::normalize::Norm;
 use crate::scenario::{Scenario, Side};
 
 /// Shell functions for the scripts.
-const PRELUDE: &str = r#"
+pub(super) const PRELUDE: &str = r#"
 waitfor() {
     n=0
     until "$@" >/dev/null 2>&1; do
@@ -28,7 +28,7 @@ has() { [ "$(grep -cx "$2" "$1" 2>/dev/null)" -ge "$3" ]; }
 "#;
 
 /// A service that sleeps until it is stopped.
-const SLEEPER: &str = "#!/bin/sh\nexec sleep 1000\n";
+pub(super) const SLEEPER: &str = "#!/bin/sh\nexec sleep 1000\n";
 
 /// A service that writes every signal it gets to `log`, and ends on TERM.
 const SIGNAL_LOGGER: &str = r#"#!/bin/sh

@@ -1,0 +1,309 @@
+//! svscan's runtime (spec 6): reading the directory, the pipes, starting
+//! `supervise`, reaping, inotify, and, as PID 1, the shutdown on SIGTERM/SIGINT.
+//! What to do is decided by `model::svscan`.
+
+use crate::clock::monotonic;
+use crate::exec::prepare;
+use crate::io::errno_of;
+use crate::message::{EXIT_TEMPORARY, fatal, warn};
+use crate::process::{Forked, dup_onto, fork};
+use model::svscan::{Effect, Input, Kind, Log, Scanner, Seen, Which};
+use nix::dir::Dir;
+use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
+use nix::sys::stat::{Mode, SFlag, stat};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+const PROG: &str = "svscan";
+
+/// A pipe for signals: its read end wakes the loop, each signal writes a byte.
+fn signal_pipe(signals: &[i32]) -> OwnedFd {
+    let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
+        .unwrap_or_else(|e| fatal(PROG, &[b"unable to create pipe"], Some(e)));
+    for &signal in signals {
+        let write = write
+            .try_clone()
+            .unwrap_or_else(|e| fatal(PROG, &[b"unable to create pipe"], Some(errno_of(&e))));
+        if let Err(e) = signal_hook::low_level::pipe::register(signal, write) {
+            fatal(PROG, &[b"unable to create pipe"], Some(errno_of(&e)));
+        }
+    }
+    read
+}
+
+/// Reads until nothing is left (the descriptor is non-blocking); whether anything was.
+fn drain(fd: impl AsFd) -> bool {
+    let mut bytes = [0u8; 4096];
+    let mut any = false;
+    while let Ok(1..) = nix::unistd::read(&fd, &mut bytes) {
+        any = true;
+    }
+    any
+}
+
+/// Runs svscan in `dir` (or the current directory); never returns.
+pub fn run(dir: Option<&OsStr>) -> ! {
+    if let Some(dir) = dir {
+        if let Err(e) = nix::unistd::chdir(dir) {
+            fatal(PROG, &[b"unable to chdir to ", dir.as_bytes()], Some(e));
+        }
+    }
+    let children = signal_pipe(&[signal_hook::consts::SIGCHLD]);
+    // Only as a container's init does svscan stop its services on a signal; else
+    // SIGTERM and SIGINT kill it as they kill upstream's.
+    let shutdown = (nix::unistd::getpid().as_raw() == 1)
+        .then(|| signal_pipe(&[signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT]));
+    // Without inotify (no support, or out of watches) the 5-second rescan does it all.
+    let changes = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
+        .and_then(|i| {
+            i.add_watch(".", AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO)
+                .map(|_| i)
+        })
+        .ok();
+
+    let mut driver = Driver {
+        machine: Scanner::new(changes.is_some()),
+        pipes: HashMap::new(),
+        descriptor_limit: raise_descriptor_limit(),
+    };
+    loop {
+        if driver.machine.deadline().is_some_and(|d| d <= monotonic()) {
+            driver.input(Input::Timer);
+        }
+        let timeout = match driver.machine.deadline() {
+            Some(d) => {
+                let left_ms = d.saturating_sub(monotonic()).div_ceil(1_000_000);
+                PollTimeout::try_from(left_ms).unwrap_or(PollTimeout::MAX)
+            }
+            None => PollTimeout::NONE,
+        };
+        let mut fds = vec![PollFd::new(children.as_fd(), PollFlags::POLLIN)];
+        fds.extend(
+            shutdown
+                .as_ref()
+                .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN)),
+        );
+        fds.extend(
+            changes
+                .as_ref()
+                .map(|i| PollFd::new(i.as_fd(), PollFlags::POLLIN)),
+        );
+        let _ = poll(&mut fds, timeout);
+        drop(fds);
+
+        crate::supervise::after_wakeup(
+            || {
+                drain(&children);
+            },
+            || match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, ..)) => Some(pid.as_raw() as u32),
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => None,
+                // Stopped or continued children are not reported (no WUNTRACED).
+                Ok(_) | Err(_) => Some(0),
+            },
+            |pid| {
+                if pid != 0 {
+                    driver.input(Input::Reaped(pid));
+                }
+            },
+        );
+        if shutdown.as_ref().is_some_and(drain) {
+            driver.input(Input::Shutdown);
+        }
+        if changes.as_ref().is_some_and(drain) {
+            driver.input(Input::Changed);
+        }
+    }
+}
+
+/// Carries out the machine's effects, answering those that need it at once.
+struct Driver {
+    machine: Scanner,
+    /// Each logged entry's pipe: (read end, write end), held for its lifetime.
+    pipes: HashMap<u64, (OwnedFd, OwnedFd)>,
+    /// The descriptor limits svscan was started with, given back to its children.
+    descriptor_limit: Option<(rlim_t, rlim_t)>,
+}
+
+/// Raises svscan's own limit on open descriptors to the hard limit: it holds two
+/// for every logged service, and upstream's 1000 services would need 2000. Returns
+/// the limits it found.
+fn raise_descriptor_limit() -> Option<(rlim_t, rlim_t)> {
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).ok()?;
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).ok()?;
+    Some((soft, hard))
+}
+
+impl Driver {
+    fn input(&mut self, input: Input) {
+        let mut effects = Vec::new();
+        self.machine.handle(input, monotonic(), &mut effects);
+        for effect in effects {
+            match effect {
+                Effect::Scan => self.scan(),
+                Effect::CreatePipe { key, name } => match nix::unistd::pipe2(OFlag::O_CLOEXEC) {
+                    Ok(pipe) => {
+                        self.pipes.insert(key, pipe);
+                        self.input(Input::PipeCreated(key));
+                    }
+                    Err(e) => {
+                        warn(PROG, &[b"unable to create pipe for ", &name], Some(e));
+                        self.input(Input::PipeFailed(key));
+                    }
+                },
+                Effect::Start { key, which, name } => {
+                    let answer = match self.start(key, which, &name) {
+                        Ok(pid) => Input::Started { key, which, pid },
+                        Err(()) => Input::StartFailed { key, which },
+                    };
+                    self.input(answer);
+                }
+                Effect::ClosePipe(key) => {
+                    self.pipes.remove(&key);
+                }
+                Effect::WarnStat { name, log, errno } => {
+                    let log: &[u8] = if log { b"/log" } else { b"" };
+                    warn(
+                        PROG,
+                        &[b"unable to stat ", &name, log],
+                        Some(Errno::from_raw(errno)),
+                    );
+                }
+                Effect::Control {
+                    key,
+                    which,
+                    name,
+                    bytes,
+                } => {
+                    if send_control(&name, which, bytes).is_err() {
+                        self.input(Input::ControlFailed { key, which });
+                    }
+                }
+                Effect::Exit => std::process::exit(0),
+            }
+        }
+    }
+
+    /// Reads the directory, one `Entry` per name, then `ScanEnd`.
+    fn scan(&mut self) {
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        let mut dir = match Dir::open(".", flags, Mode::empty()) {
+            Ok(dir) => dir,
+            Err(e) => {
+                warn(PROG, &[b"unable to read directory"], Some(e));
+                return self.input(Input::ScanEnd { complete: false });
+            }
+        };
+        let mut complete = true;
+        for entry in dir.iter() {
+            match entry {
+                Ok(entry) => {
+                    let seen = self.look_at(entry.file_name().to_bytes());
+                    self.input(Input::Entry(&seen));
+                }
+                Err(e) => {
+                    warn(PROG, &[b"unable to read directory"], Some(e));
+                    complete = false;
+                    break;
+                }
+            }
+        }
+        self.input(Input::ScanEnd { complete });
+    }
+
+    /// stat follows symlinks, as upstream's; `<name>/log` is looked at only for a
+    /// directory the machine does not know yet.
+    fn look_at(&self, name: &[u8]) -> Seen {
+        let kind = match stat(OsStr::from_bytes(name)) {
+            Err(e) => Kind::StatFailed(e as i32),
+            Ok(st) if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFDIR => {
+                Kind::NotADirectory
+            }
+            Ok(st) => {
+                let (dev, ino) = (st.st_dev, st.st_ino);
+                let log = if self.machine.is_known(dev, ino) {
+                    Log::Missing
+                } else {
+                    match stat(OsStr::from_bytes(&[name, b"/log"].concat())) {
+                        Ok(_) => Log::Exists,
+                        Err(Errno::ENOENT) => Log::Missing,
+                        Err(e) => Log::StatFailed(e as i32),
+                    }
+                };
+                Kind::Directory { dev, ino, log }
+            }
+        };
+        Seen {
+            name: name.to_vec(),
+            kind,
+        }
+    }
+
+    /// Forks `supervise <name>`, or `supervise log` in `<name>`, on the entry's pipe.
+    fn start(&self, key: u64, which: Which, name: &[u8]) -> Result<u32, ()> {
+        let (target, pipe_end, shown) = match which {
+            Which::Main => (OsString::from_vec(name.to_vec()), 1, name.to_vec()),
+            Which::Log => (OsString::from("log"), 0, [name, b"/log"].concat()),
+        };
+        let program = prepare(&[OsString::from("supervise"), target], None);
+        let end = self
+            .pipes
+            .get(&key)
+            .map(|(read, write)| if pipe_end == 0 { read } else { write });
+        match fork() {
+            Ok(Forked::Parent(pid)) => Ok(pid.as_raw() as u32),
+            Ok(Forked::Child) => {
+                if let Some((soft, hard)) = self.descriptor_limit {
+                    let _ = setrlimit(Resource::RLIMIT_NOFILE, soft, hard);
+                }
+                if let Some(end) = end {
+                    if let Err(e) = end
+                        .try_clone()
+                        .map_err(|e| errno_of(&e))
+                        .and_then(|fd| dup_onto(fd, pipe_end))
+                    {
+                        child_fails(&[b"unable to set up descriptors for ", &shown], e);
+                    }
+                }
+                if which == Which::Log {
+                    if let Err(e) = nix::unistd::chdir(OsStr::from_bytes(name)) {
+                        child_fails(&[b"unable to switch to ", name], e);
+                    }
+                }
+                let e = program.run();
+                child_fails(&[b"unable to start supervise ", &shown], e)
+            }
+            Err(e) => {
+                warn(PROG, &[b"unable to fork for ", &shown], Some(e));
+                Err(())
+            }
+        }
+    }
+}
+
+/// A child that could not become supervise: upstream warns (not "fatal") and
+/// exits 111.
+fn child_fails(parts: &[&[u8]], e: Errno) -> ! {
+    warn(PROG, parts, Some(e));
+    std::process::exit(EXIT_TEMPORARY)
+}
+
+/// Writes `bytes` to the supervise's control FIFO, as svc does.
+fn send_control(name: &[u8], which: Which, bytes: &[u8]) -> Result<(), Errno> {
+    let log: &[u8] = if which == Which::Log { b"/log" } else { b"" };
+    let path = [name, log, b"/supervise/control"].concat();
+    let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+    let fd = nix::fcntl::open(OsStr::from_bytes(&path), flags, Mode::empty())?;
+    match nix::unistd::write(&fd, bytes)? {
+        n if n == bytes.len() => Ok(()),
+        _ => Err(Errno::EAGAIN),
+    }
+}
