@@ -2,10 +2,12 @@
 #   make                      build (release)
 #   make test                 run every test (the README's test command)
 #   make example              build and run the example of the README
-#   make install PREFIX=/usr DESTDIR=/tmp/stage
-# The programs are one binary installed under each program's name (hard links).
+#   make install PREFIX=/usr DESTDIR=/tmp/stage [SCANDIR=/etc/service]
+# The programs are one binary installed under each program's name (hard links),
+# and svscanboot, a shell script that runs svscan on SCANDIR.
 
 PREFIX ?= /usr/local
+SCANDIR ?= /etc/service
 DESTDIR ?=
 BINDIR = $(DESTDIR)$(PREFIX)/bin
 MANDIR = $(DESTDIR)$(PREFIX)/share/man/man8
@@ -39,7 +41,11 @@ install: build
 		fi; \
 		install -m 0644 man/$$p.8 "$(MANDIR)/$$p.8"; \
 		echo "installed $(BINDIR)/$$p"; \
-	done
+	done; \
+	sed '/^#/!s|/etc/service|$(SCANDIR)|g' bins/svscanboot > "$(BINDIR)/svscanboot"; \
+	chmod 0755 "$(BINDIR)/svscanboot"; \
+	install -m 0644 man/svscanboot.8 "$(MANDIR)/svscanboot.8"; \
+	echo "installed $(BINDIR)/svscanboot (scanning $(SCANDIR))"
 
 clean:
 	$(CARGO) clean

@@ -3,7 +3,7 @@
 
 use model::getopt::{GetOpt, Opt, complaint};
 use model::setlock::{OPTIONS, Options};
-use nix::fcntl::{Flock, FlockArg, OFlag, open};
+use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use runtime::message::{EXIT_PERMANENT, fatal, to_stderr, usage};
 use std::ffi::OsString;
@@ -42,11 +42,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_APPEND | OFlag::O_CREAT;
     let fd = open(file.as_os_str(), flags, Mode::from_bits_truncate(0o600))
         .unwrap_or_else(|e| give_up(b"unable to open ", e));
-    let how = if options.nonblocking {
-        FlockArg::LockExclusiveNonblock
-    } else {
-        FlockArg::LockExclusive
-    };
-    let _locked = Flock::lock(fd, how).unwrap_or_else(|(_, e)| give_up(b"unable to lock ", e));
+    let _locked = runtime::io::lock_exclusive(fd, !options.nonblocking)
+        .unwrap_or_else(|e| give_up(b"unable to lock ", e));
     runtime::exec::run_or_die(PROG, child, None)
 }

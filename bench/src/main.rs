@@ -1,12 +1,13 @@
 //! Benchmarks our programs against upstream's in one run, alternating, and prints
 //! the ratio ours/upstream.
 //!
-//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [multilog] [supervise] [--lines N] [--runs R]`
+//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [multilog] [supervise] [svscan] [--lines N] [--runs R] [--services N] [--idle-seconds S]`
 
 mod chain;
 mod multilog;
 mod streams;
 mod supervise;
+mod svscan;
 
 use conformance::programs::{Ours, Reference};
 use conformance::tempdir::TempDir;
@@ -21,6 +22,7 @@ pub struct Sides {
 fn main() {
     // Benchmark names, and `--lines N` / `--runs N`.
     let (mut names, mut lines, mut runs) = (Vec::new(), 2_000_000, None);
+    let (mut services, mut idle_seconds): (usize, u64) = (1000, 60);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut number = || {
@@ -31,6 +33,8 @@ fn main() {
         match arg.as_str() {
             "--lines" => lines = number(),
             "--runs" => runs = Some(number()),
+            "--services" => services = number(),
+            "--idle-seconds" => idle_seconds = number() as u64,
             _ => names.push(arg),
         }
     }
@@ -55,5 +59,8 @@ fn main() {
     }
     if wanted("supervise") {
         supervise::run(&sides, runs.unwrap_or(10));
+    }
+    if wanted("svscan") {
+        svscan::run(&sides, services, idle_seconds, runs.unwrap_or(5));
     }
 }

@@ -40,6 +40,23 @@ pub fn write_all<F: AsFd>(fd: F, mut buf: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Takes an exclusive lock (flock(2), as upstream's `lock_ex` and `lock_exnb`) on
+/// `fd`, waiting for it or not. The lock lasts as long as the returned file, or a
+/// copy of its descriptor (across exec, for setlock), stays open. std's lock is
+/// used rather than nix's `Flock`, whose drop may panic.
+pub fn lock_exclusive(fd: std::os::fd::OwnedFd, wait: bool) -> Result<std::fs::File, Errno> {
+    let file = std::fs::File::from(fd);
+    let locked = if wait {
+        file.lock().map_err(|e| errno_of(&e))
+    } else {
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => Errno::EWOULDBLOCK,
+            std::fs::TryLockError::Error(e) => errno_of(&e),
+        })
+    };
+    locked.map(|()| file)
+}
+
 /// The errno behind an error from std (EIO if it has none).
 pub fn errno_of(e: &std::io::Error) -> Errno {
     e.raw_os_error().map_or(Errno::EIO, Errno::from_raw)

@@ -10,7 +10,7 @@ use model::multilog::lines::{Lines, STATUS_LEN, Sink};
 use model::multilog::rotation::{self, Found, Recovery, Step};
 use model::multilog::script::{Dir, Script};
 use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg, OFlag, open};
+use nix::fcntl::{OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::{Mode, fchmod};
 use nix::sys::wait::{WaitStatus, waitpid};
@@ -76,7 +76,7 @@ struct LogDir {
     pending: Vec<u8>,
     /// Bytes written to `current` since its writeback was last started.
     unsynced: usize,
-    _lock: Flock<OwnedFd>,
+    _lock: std::fs::File,
 }
 
 impl LogDir {
@@ -337,7 +337,7 @@ fn restart(dir: &Dir, start: &OwnedFd) -> (LogDir, u64) {
         .and_then(|fd| fchdir(&fd).map(|()| fd))
         .unwrap_or_else(|e| fatal(PROG, &[b"unable to open directory ", path], Some(e)));
     let lock = open("lock", APPEND, mode(0o600))
-        .and_then(|fd| Flock::lock(fd, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| e))
+        .and_then(|fd| crate::io::lock_exclusive(fd, false))
         .unwrap_or_else(|e| fatal(PROG, &[b"unable to lock directory ", path], Some(e)));
     let found = |name: &str| match nix::sys::stat::stat(name) {
         Ok(st) => (

@@ -8,7 +8,7 @@ use crate::process::{Forked, fork};
 use model::status::LEN;
 use model::supervise::{Effect, Input, Now, Signal, Supervisor};
 use nix::errno::Errno;
-use nix::fcntl::{Flock, FlockArg, OFlag, open};
+use nix::fcntl::{OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -151,7 +151,7 @@ pub fn run(dir: &OsStr) -> i32 {
     let lock_flags =
         OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_APPEND | OFlag::O_CREAT | OFlag::O_CLOEXEC;
     let _lock = open("supervise/lock", lock_flags, Mode::from_bits_truncate(0o600))
-        .and_then(|fd| Flock::lock(fd, FlockArg::LockExclusiveNonblock).map_err(|(_, e)| e))
+        .and_then(|fd| crate::io::lock_exclusive(fd, false))
         .unwrap_or_else(|e| {
             fatal(
                 PROG,
