@@ -125,19 +125,26 @@ impl Svscan {
         children_of(self.child.id())
     }
 
-    fn open_descriptors(&self) -> usize {
+    /// What svscan's descriptors refer to, as /proc shows them.
+    fn descriptors(&self) -> Vec<String> {
         std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
             .unwrap()
-            .count()
+            .flatten()
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .map(|t| t.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn has_descriptor_to(&self, target: &str) -> bool {
+        self.descriptors().iter().any(|t| t == target)
     }
 
     /// How many of svscan's descriptors are pipes (not counting the directory it
     /// may have open while scanning).
     fn pipes(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
-            .unwrap()
-            .flatten()
-            .filter(|e| std::fs::read_link(e.path()).is_ok_and(|t| t.to_string_lossy().starts_with("pipe:")))
+        self.descriptors()
+            .iter()
+            .filter(|t| t.starts_with("pipe:"))
             .count()
     }
 }
@@ -295,7 +302,7 @@ fn a_new_service_is_started_without_waiting_for_the_rescan() {
     let area = Area::new();
     let svscan = area.svscan();
     wait_until("svscan watches its directory", PATIENCE, || {
-        svscan.open_descriptors() > 4
+        svscan.has_descriptor_to("anon_inode:inotify")
     });
     // Created elsewhere, then moved in, as services usually are.
     let dir = area.service("new/a", "#!/bin/sh\nexec sleep 1000\n", None);
