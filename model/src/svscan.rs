@@ -28,6 +28,8 @@
 //! either side; nothing is started for dot entries or non-directories; every child
 //! pid belongs to exactly one entry.
 
+use std::collections::BTreeMap;
+
 /// Nanoseconds between scans (upstream's `sleep(5)`).
 pub const RESCAN: u64 = 5_000_000_000;
 /// Where changes are noticed and nothing is left to do: the longest time between
@@ -202,7 +204,10 @@ pub struct Known<'a> {
 
 #[derive(Clone, Debug, Default)]
 pub struct Scanner {
-    entries: Vec<Entry>,
+    /// By key: keys only grow, so this is the order entries were first seen in.
+    entries: BTreeMap<u64, Entry>,
+    /// The key of each known directory, by (device, inode).
+    by_inode: BTreeMap<(u64, u64), u64>,
     next_key: u64,
     /// The runtime reports changes to the directory (`Input::Changed`).
     notices_changes: bool,
@@ -230,7 +235,7 @@ impl Scanner {
     }
 
     pub fn known(&self) -> impl Iterator<Item = Known<'_>> {
-        self.entries.iter().map(|e| Known {
+        self.entries.values().map(|e| Known {
             key: e.key,
             name: &e.name,
             log: e.log,
@@ -242,7 +247,7 @@ impl Scanner {
     /// Whether the directory (dev, ino) is known already: its `log` need not be
     /// looked at.
     pub fn is_known(&self, dev: u64, ino: u64) -> bool {
-        self.entries.iter().any(|e| e.dev == dev && e.ino == ino)
+        self.by_inode.contains_key(&(dev, ino))
     }
 
     pub fn shutting_down(&self) -> bool {
@@ -273,7 +278,7 @@ impl Scanner {
             Input::Timer if self.shutting_down => {
                 if self.retry_at.is_some_and(|t| now >= t) {
                     self.retry_at = None;
-                    for e in &mut self.entries {
+                    for e in self.entries.values_mut() {
                         for which in [Which::Main, Which::Log] {
                             if std::mem::take(&mut e.undelivered[which as usize]) {
                                 effects.push(shutdown_command(e, which));
@@ -286,7 +291,7 @@ impl Scanner {
                 if now >= self.scan_at && !self.scanning {
                     self.scanning = true;
                     self.unsettled = false;
-                    for e in &mut self.entries {
+                    for e in self.entries.values_mut() {
                         e.active = false;
                     }
                     effects.push(Effect::Scan);
@@ -314,17 +319,19 @@ impl Scanner {
                 }
             }
             Input::PipeCreated(key) => {
-                if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+                if let Some(e) = self.entries.get_mut(&key) {
                     e.pipe_open = true;
                     start_missing(e, effects);
                 }
             }
             Input::PipeFailed(key) => {
                 self.unsettled = true;
-                self.entries.retain(|e| e.key != key || !e.finished());
+                if self.entries.get(&key).is_some_and(Entry::finished) {
+                    self.forget(key);
+                }
             }
             Input::Started { key, which, pid } => {
-                if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+                if let Some(e) = self.entries.get_mut(&key) {
                     if *e.child(which) == Child::Starting {
                         *e.child(which) = Child::Running(pid);
                     }
@@ -332,7 +339,7 @@ impl Scanner {
             }
             Input::StartFailed { key, which } => {
                 self.unsettled = true;
-                if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+                if let Some(e) = self.entries.get_mut(&key) {
                     if *e.child(which) == Child::Starting {
                         *e.child(which) = Child::Stopped;
                     }
@@ -342,7 +349,7 @@ impl Scanner {
                 }
             }
             Input::ControlFailed { key, which } => {
-                if let Some(e) = self.entries.iter_mut().find(|e| e.key == key) {
+                if let Some(e) = self.entries.get_mut(&key) {
                     if e.child(which).pid().is_some() {
                         e.undelivered[which as usize] = true;
                         self.retry_at.get_or_insert(now + CONTROL_RETRY);
@@ -351,7 +358,7 @@ impl Scanner {
             }
             Input::Reaped(pid) => {
                 let mut ours = false;
-                for e in &mut self.entries {
+                for e in self.entries.values_mut() {
                     for which in [Which::Main, Which::Log] {
                         if e.child(which).pid() == Some(pid) {
                             *e.child(which) = Child::Stopped;
@@ -389,9 +396,15 @@ impl Scanner {
             Kind::NotADirectory => return,
             Kind::Directory { dev, ino, log } => (dev, ino, log),
         };
-        if let Some(e) = self.entries.iter_mut().find(|e| e.dev == dev && e.ino == ino) {
+        if let Some(e) = self
+            .by_inode
+            .get(&(dev, ino))
+            .and_then(|key| self.entries.get_mut(key))
+        {
             e.active = true;
-            e.name = seen.name.clone();
+            if e.name != seen.name {
+                e.name = seen.name.clone();
+            }
             start_missing(e, effects);
             return;
         }
@@ -429,13 +442,14 @@ impl Scanner {
         } else {
             start_missing(&mut e, effects);
         }
-        self.entries.push(e);
+        self.by_inode.insert((dev, ino), e.key);
+        self.entries.insert(e.key, e);
     }
 
     fn shutdown(&mut self, effects: &mut Vec<Effect>) {
         self.shutting_down = true;
         self.scanning = false;
-        for e in &mut self.entries {
+        for e in self.entries.values_mut() {
             if e.main.pid().is_some() {
                 effects.push(shutdown_command(e, Which::Main));
             }
@@ -456,18 +470,27 @@ impl Scanner {
     /// supervises have both exited; exits once none is left after a shutdown.
     fn forget_finished(&mut self, effects: &mut Vec<Effect>) {
         let shutting_down = self.shutting_down;
-        self.entries.retain_mut(|e| {
-            let forget = (shutting_down || !e.active) && e.finished();
-            if forget && e.pipe_open {
-                e.pipe_open = false;
-                effects.push(Effect::ClosePipe(e.key));
+        let finished: Vec<u64> = self
+            .entries
+            .values()
+            .filter(|e| (shutting_down || !e.active) && e.finished())
+            .map(|e| e.key)
+            .collect();
+        for key in finished {
+            if self.forget(key).is_some_and(|e| e.pipe_open) {
+                effects.push(Effect::ClosePipe(key));
             }
-            !forget
-        });
+        }
         if shutting_down && self.entries.is_empty() {
             effects.push(Effect::Exit);
             self.exited = true;
         }
+    }
+
+    fn forget(&mut self, key: u64) -> Option<Entry> {
+        let e = self.entries.remove(&key)?;
+        self.by_inode.remove(&(e.dev, e.ino));
+        Some(e)
     }
 }
 
