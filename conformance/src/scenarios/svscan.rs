@@ -133,6 +133,15 @@ mv s/a gone; mv spare/c s/c; waitfor isup s/c; svok gone && echo \"still supervi
 svc -dx gone; waitfor notsvok gone; echo \"stopped\"",
         ),
         run(
+            service(sc("a-replaced-directory-is-a-new-service"), "a", SLEEPER, None)
+                .file("spare/a/run", SLEEPER)
+                .volatile("gone/supervise/status"),
+            // Services are known by directory, not by name.
+            "chmod +x spare/a/run; svscan s 2>err & svscan=$!; waitfor isup s/a
+mv s/a gone; mv spare/a s/a; waitfor isup s/a; svok gone && echo \"the old one still supervised\"
+ps -o args= --ppid $svscan; svc -dx gone; waitfor notsvok gone; echo \"stopped\"",
+        ),
+        run(
             service(sc("the-pipe-outlives-restarts"), "a", "#!/bin/sh\necho start\nexec sleep 1000\n", Some(CAT_LOGGER)),
             // What the service writes while its logger is down waits in the pipe.
             // (Restarting the logger while a line is on its way could lose the line
