@@ -58,11 +58,13 @@ impl Sink for Dirs {
     }
 }
 
-/// A clock that ticks one microsecond per reading.
+/// A clock that ticks one microsecond every second reading (lines that arrive
+/// together share a time).
 fn clock() -> impl FnMut() -> Tai64N {
-    let mut micros = 0;
+    let mut readings = 0;
     move || {
-        micros += 1;
+        readings += 1;
+        let micros = readings / 2;
         Tai64N::from_unix_micros(1_700_000_000 + micros / 1_000_000, (micros % 1_000_000) as u32)
     }
 }

@@ -548,7 +548,10 @@ pub fn run(script: &Script) -> i32 {
             // Upstream takes a read error for the end of input.
             Err(_) => break,
         };
-        lines.feed(&buf[..n], crate::clock::now, &mut out);
+        // The lines that begin in what one read returned arrived together: one
+        // clock reading, taken when the first of them begins, labels them all.
+        let mut arrived = None;
+        lines.feed(&buf[..n], || *arrived.get_or_insert_with(crate::clock::now), &mut out);
         out.flush();
     }
     lines.finish(&mut out);

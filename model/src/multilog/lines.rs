@@ -19,7 +19,7 @@
 
 use super::pattern::matches;
 use super::script::{Action, Script};
-use crate::tai64::Tai64N;
+use crate::tai64::{LABEL_LEN, Tai64N};
 
 /// The part of a line that patterns, `e` and `=` see.
 pub const PREFIX_MAX: usize = 1000;
@@ -113,6 +113,8 @@ pub struct Lines {
     selected: Vec<bool>,
     prefix: Vec<u8>,
     state: State,
+    /// The last label made, and its time: lines that arrive together share one.
+    label: Option<(Tai64N, [u8; LABEL_LEN])>,
 }
 
 impl Lines {
@@ -137,6 +139,7 @@ impl Lines {
             selected: vec![true; script.dirs.len()],
             prefix: Vec::with_capacity(PREFIX_MAX),
             state: State::Idle,
+            label: None,
         }
     }
 
@@ -158,7 +161,12 @@ impl Lines {
                 State::Idle => {
                     self.prefix.clear();
                     if self.timestamp {
-                        self.prefix.extend_from_slice(&now().to_label());
+                        let time = now();
+                        let label = match self.label {
+                            Some((last, label)) if last == time => label,
+                            _ => self.label.insert((time, time.to_label())).1,
+                        };
+                        self.prefix.extend_from_slice(&label);
                         self.prefix.push(b' ');
                     }
                     if !self.reads_text {
