@@ -28,8 +28,6 @@
 //! either side; nothing is started for dot entries or non-directories; every child
 //! pid belongs to exactly one entry.
 
-use std::collections::BTreeMap;
-
 /// Nanoseconds between scans (upstream's `sleep(5)`).
 pub const RESCAN: u64 = 5_000_000_000;
 /// Where changes are noticed and nothing is left to do: the longest time between
@@ -204,10 +202,10 @@ pub struct Known<'a> {
 
 #[derive(Clone, Debug, Default)]
 pub struct Scanner {
-    /// By key: keys only grow, so this is the order entries were first seen in.
-    entries: BTreeMap<u64, Entry>,
-    /// The key of each known directory, by (device, inode).
-    by_inode: BTreeMap<(u64, u64), u64>,
+    /// In the order first seen; keys only grow, so this is also by key.
+    entries: Vec<Entry>,
+    /// Each known directory's (device, inode) and key, by (device, inode).
+    by_inode: Vec<((u64, u64), u64)>,
     next_key: u64,
     /// The runtime reports changes to the directory (`Input::Changed`).
     notices_changes: bool,
@@ -235,7 +233,7 @@ impl Scanner {
     }
 
     pub fn known(&self) -> impl Iterator<Item = Known<'_>> {
-        self.entries.values().map(|e| Known {
+        self.entries.iter().map(|e| Known {
             key: e.key,
             name: &e.name,
             log: e.log,
@@ -247,7 +245,7 @@ impl Scanner {
     /// Whether the directory (dev, ino) is known already: its `log` need not be
     /// looked at.
     pub fn is_known(&self, dev: u64, ino: u64) -> bool {
-        self.by_inode.contains_key(&(dev, ino))
+        self.key_of(dev, ino).is_some()
     }
 
     pub fn shutting_down(&self) -> bool {
@@ -278,7 +276,7 @@ impl Scanner {
             Input::Timer if self.shutting_down => {
                 if self.retry_at.is_some_and(|t| now >= t) {
                     self.retry_at = None;
-                    for e in self.entries.values_mut() {
+                    for e in &mut self.entries {
                         for which in [Which::Main, Which::Log] {
                             if std::mem::take(&mut e.undelivered[which as usize]) {
                                 effects.push(shutdown_command(e, which));
@@ -291,7 +289,7 @@ impl Scanner {
                 if now >= self.scan_at && !self.scanning {
                     self.scanning = true;
                     self.unsettled = false;
-                    for e in self.entries.values_mut() {
+                    for e in &mut self.entries {
                         e.active = false;
                     }
                     effects.push(Effect::Scan);
@@ -319,19 +317,19 @@ impl Scanner {
                 }
             }
             Input::PipeCreated(key) => {
-                if let Some(e) = self.entries.get_mut(&key) {
+                if let Some(e) = self.entry_mut(key) {
                     e.pipe_open = true;
                     start_missing(e, effects);
                 }
             }
             Input::PipeFailed(key) => {
                 self.unsettled = true;
-                if self.entries.get(&key).is_some_and(Entry::finished) {
+                if self.entry_mut(key).is_some_and(|e| e.finished()) {
                     self.forget(key);
                 }
             }
             Input::Started { key, which, pid } => {
-                if let Some(e) = self.entries.get_mut(&key) {
+                if let Some(e) = self.entry_mut(key) {
                     if *e.child(which) == Child::Starting {
                         *e.child(which) = Child::Running(pid);
                     }
@@ -339,7 +337,7 @@ impl Scanner {
             }
             Input::StartFailed { key, which } => {
                 self.unsettled = true;
-                if let Some(e) = self.entries.get_mut(&key) {
+                if let Some(e) = self.entry_mut(key) {
                     if *e.child(which) == Child::Starting {
                         *e.child(which) = Child::Stopped;
                     }
@@ -349,7 +347,7 @@ impl Scanner {
                 }
             }
             Input::ControlFailed { key, which } => {
-                if let Some(e) = self.entries.get_mut(&key) {
+                if let Some(e) = self.entry_mut(key) {
                     if e.child(which).pid().is_some() {
                         e.undelivered[which as usize] = true;
                         self.retry_at.get_or_insert(now + CONTROL_RETRY);
@@ -358,7 +356,7 @@ impl Scanner {
             }
             Input::Reaped(pid) => {
                 let mut ours = false;
-                for e in self.entries.values_mut() {
+                for e in &mut self.entries {
                     for which in [Which::Main, Which::Log] {
                         if e.child(which).pid() == Some(pid) {
                             *e.child(which) = Child::Stopped;
@@ -396,11 +394,7 @@ impl Scanner {
             Kind::NotADirectory => return,
             Kind::Directory { dev, ino, log } => (dev, ino, log),
         };
-        if let Some(e) = self
-            .by_inode
-            .get(&(dev, ino))
-            .and_then(|key| self.entries.get_mut(key))
-        {
+        if let Some(e) = self.key_of(dev, ino).and_then(|key| self.entry_mut(key)) {
             e.active = true;
             if e.name != seen.name {
                 e.name = seen.name.clone();
@@ -442,14 +436,15 @@ impl Scanner {
         } else {
             start_missing(&mut e, effects);
         }
-        self.by_inode.insert((dev, ino), e.key);
-        self.entries.insert(e.key, e);
+        let at = self.by_inode.partition_point(|&(id, _)| id < (dev, ino));
+        self.by_inode.insert(at, ((dev, ino), e.key));
+        self.entries.push(e);
     }
 
     fn shutdown(&mut self, effects: &mut Vec<Effect>) {
         self.shutting_down = true;
         self.scanning = false;
-        for e in self.entries.values_mut() {
+        for e in &mut self.entries {
             if e.main.pid().is_some() {
                 effects.push(shutdown_command(e, Which::Main));
             }
@@ -470,16 +465,19 @@ impl Scanner {
     /// supervises have both exited; exits once none is left after a shutdown.
     fn forget_finished(&mut self, effects: &mut Vec<Effect>) {
         let shutting_down = self.shutting_down;
-        let finished: Vec<u64> = self
-            .entries
-            .values()
-            .filter(|e| (shutting_down || !e.active) && e.finished())
-            .map(|e| e.key)
-            .collect();
-        for key in finished {
-            if self.forget(key).is_some_and(|e| e.pipe_open) {
-                effects.push(Effect::ClosePipe(key));
+        let before = self.entries.len();
+        self.entries.retain_mut(|e| {
+            let forget = (shutting_down || !e.active) && e.finished();
+            if forget && e.pipe_open {
+                e.pipe_open = false;
+                effects.push(Effect::ClosePipe(e.key));
             }
+            !forget
+        });
+        if self.entries.len() != before {
+            let entries = &self.entries;
+            self.by_inode
+                .retain(|&(_, key)| entries.binary_search_by_key(&key, |e| e.key).is_ok());
         }
         if shutting_down && self.entries.is_empty() {
             effects.push(Effect::Exit);
@@ -487,10 +485,24 @@ impl Scanner {
         }
     }
 
-    fn forget(&mut self, key: u64) -> Option<Entry> {
-        let e = self.entries.remove(&key)?;
-        self.by_inode.remove(&(e.dev, e.ino));
-        Some(e)
+    fn entry_mut(&mut self, key: u64) -> Option<&mut Entry> {
+        let at = self.entries.binary_search_by_key(&key, |e| e.key).ok()?;
+        self.entries.get_mut(at)
+    }
+
+    fn key_of(&self, dev: u64, ino: u64) -> Option<u64> {
+        let at = self
+            .by_inode
+            .binary_search_by_key(&(dev, ino), |&(id, _)| id)
+            .ok()?;
+        Some(self.by_inode[at].1)
+    }
+
+    fn forget(&mut self, key: u64) {
+        if let Ok(at) = self.entries.binary_search_by_key(&key, |e| e.key) {
+            let e = self.entries.remove(at);
+            self.by_inode.retain(|&(id, _)| id != (e.dev, e.ino));
+        }
     }
 }
 
