@@ -59,8 +59,8 @@ pub enum Kind {
     },
 }
 
-/// Whether `<name>/log` exists (the runtime may answer `Unknown` for an entry it
-/// already told the machine about: the answer is used only at first sight).
+/// Whether `<name>/log` exists. Only used at first sight: for a directory the
+/// machine knows, the runtime need not look and answers `Missing`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Log {
     Exists,
@@ -246,6 +246,13 @@ impl Scanner {
     /// looked at.
     pub fn is_known(&self, dev: u64, ino: u64) -> bool {
         self.key_of(dev, ino).is_some()
+    }
+
+    /// Whether the known directory (dev, ino) was last seen under `name`.
+    pub fn is_known_as(&self, dev: u64, ino: u64, name: &[u8]) -> bool {
+        self.key_of(dev, ino)
+            .and_then(|key| self.position(key))
+            .is_some_and(|at| self.entries[at].name == name)
     }
 
     pub fn shutting_down(&self) -> bool {
@@ -485,8 +492,12 @@ impl Scanner {
         }
     }
 
+    fn position(&self, key: u64) -> Option<usize> {
+        self.entries.binary_search_by_key(&key, |e| e.key).ok()
+    }
+
     fn entry_mut(&mut self, key: u64) -> Option<&mut Entry> {
-        let at = self.entries.binary_search_by_key(&key, |e| e.key).ok()?;
+        let at = self.position(key)?;
         self.entries.get_mut(at)
     }
 
@@ -499,7 +510,7 @@ impl Scanner {
     }
 
     fn forget(&mut self, key: u64) {
-        if let Ok(at) = self.entries.binary_search_by_key(&key, |e| e.key) {
+        if let Some(at) = self.position(key) {
             let e = self.entries.remove(at);
             self.by_inode.retain(|&(id, _)| id != (e.dev, e.ino));
         }
@@ -667,6 +678,18 @@ mod tests {
                 errno: 2
             }]
         );
+    }
+
+    #[test]
+    fn a_directory_is_known_as_the_name_it_was_last_seen_under() {
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Missing)]);
+        assert!(d.s.is_known(1, 1) && d.s.is_known_as(1, 1, b"a"));
+        assert!(!d.s.is_known_as(1, 1, b"b"), "another name");
+        assert!(!d.s.is_known_as(1, 2, b"a"), "another directory");
+        d.scan(&[dir("b", 1, Log::Missing)]);
+        assert!(d.s.is_known_as(1, 1, b"b"), "renamed");
+        assert!(!d.s.is_known_as(1, 1, b"a"), "the old name");
     }
 
     #[test]

@@ -551,7 +551,11 @@ pub fn run(script: &Script) -> i32 {
         // The lines that begin in what one read returned arrived together: one
         // clock reading, taken when the first of them begins, labels them all.
         let mut arrived = None;
-        lines.feed(&buf[..n], || *arrived.get_or_insert_with(crate::clock::now), &mut out);
+        lines.feed(
+            &buf[..n],
+            || *arrived.get_or_insert_with(crate::clock::now),
+            &mut out,
+        );
         out.flush();
     }
     lines.finish(&mut out);

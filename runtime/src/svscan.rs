@@ -208,12 +208,18 @@ impl Driver {
             match entry {
                 Ok(entry) => {
                     let name = entry.file_name().to_bytes();
-                    // A directory entry's inode is the directory's own (on the scanned
-                    // directory's device) unless something was mounted on it since it
-                    // was first seen: a known one needs no stat. Idle rescans of 1000
-                    // services cost a tenth as much.
+                    // A directory known under this name, listed with the inode it
+                    // had when stat last looked at it, is taken to be the same
+                    // directory without looking again (idle rescans of 1000 services
+                    // cost a tenth as much). The listing's inode is stat's on most
+                    // file systems; where it is not (a btrfs subvolume, overlayfs
+                    // over several file systems), the name or the inode differs and
+                    // stat decides. What it misses: a mount made on a known service
+                    // directory.
                     let seen = match (entry.file_type(), dir_dev) {
-                        (Some(Type::Directory), Some(dev)) if self.machine.is_known(dev, entry.ino()) => {
+                        (Some(Type::Directory), Some(dev))
+                            if self.machine.is_known_as(dev, entry.ino(), name) =>
+                        {
                             Seen {
                                 name: name.to_vec(),
                                 kind: Kind::Directory {
