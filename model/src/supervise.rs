@@ -6,11 +6,12 @@
 //! [`Input::Spawned`] or [`Input::SpawnFailed`]. [`Supervisor::deadline`] says when
 //! to send [`Input::Timer`].
 //!
-//! Upstream's semantics, with one deliberate divergence (DESIGN.md): upstream sleeps
+//! Upstream's semantics, with two deliberate divergences (DESIGN.md): upstream sleeps
 //! a whole second after every start without listening to anyone, which limits
 //! restarts to one a second but also leaves `svc -d` waiting. Here the second is a
 //! timer: starts are still never less than a second apart, while commands and exits
-//! are handled as they come.
+//! are handled as they come. And an exit followed at once by a new start is written
+//! to the status file once, with the new pid, where upstream writes it twice.
 //!
 //! Invariants (checked by the tests at the end and by `tests/supervise_exhaustive.rs`):
 //! at most one child; no two starts less than a second apart; after `x`, exit exactly
@@ -175,6 +176,7 @@ impl Supervisor {
             }
             Input::SpawnFailed => {
                 self.spawning = false;
+                self.announce(effects);
                 effects.push(Effect::WarnForkFailed);
                 self.retry_at = Some(now.mono + FORK_RETRY);
             }
@@ -182,9 +184,14 @@ impl Supervisor {
                 if self.child == Some(pid) {
                     self.child = None;
                     self.stamp = now.wall;
-                    self.announce(effects);
                     if !self.exiting && self.want == Want::Up {
                         self.try_start(now, effects);
+                    }
+                    // A start at once is written with its pid (upstream writes the
+                    // exit's record first): the new pid is in the status file one
+                    // write sooner.
+                    if !self.spawning {
+                        self.announce(effects);
                     }
                 }
             }
@@ -402,6 +409,29 @@ mod tests {
     }
 
     #[test]
+    fn a_restart_at_once_writes_only_the_new_pid() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.take_log();
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(101));
+        // Upstream writes the exit's record and then the start's: the start follows
+        // at once, so only its record is written, a write sooner.
+        insta::assert_snapshot!(h.take_log(), @r"
+            spawn 102
+            status pid 102 paused 0 want 'u'
+            ");
+        h.advance(2_000_000_000);
+        h.fork_fails = true;
+        h.send(Input::Reaped(102));
+        insta::assert_snapshot!(h.take_log(), @r"
+            spawn (fork fails)
+            status pid 0 paused 0 want 'u'
+            warn fork failed
+            ");
+    }
+
+    #[test]
     fn every_control_byte() {
         let mut h = Harness::new();
         h.start(false);
@@ -484,6 +514,7 @@ mod tests {
         insta::assert_snapshot!(h.take_log(), @r"
             status pid 0 paused 0 want 'u'
             spawn (fork fails)
+            status pid 0 paused 0 want 'u'
             warn fork failed
             spawn 101
             status pid 101 paused 0 want 'u'

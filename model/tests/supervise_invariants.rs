@@ -8,7 +8,7 @@
 //! 5. after `o`, or `d`, a child's exit is not followed by a start until `u` or `o`;
 //! 6. every status record decodes, says what the machine holds, and svstat's line
 //!    for it agrees (up ⇔ pid ≠ 0; "paused", "want up", "want down" exactly where
-//!    upstream shows them).
+//!    upstream shows them); after every step, the last one written still does.
 
 use model::status::{Observed, Record, Want, svstat_body};
 use model::supervise::{Effect, Input, Now, RESTART_INTERVAL, Supervisor};
@@ -46,6 +46,8 @@ struct World {
     exit_asked: bool,
     exited: bool,
     paused: bool,
+    /// The last status record written.
+    on_disk: Option<[u8; 18]>,
 }
 
 impl World {
@@ -57,6 +59,7 @@ impl World {
             next_pid: 1,
             fork_fails: false,
             starts: Vec::new(),
+            on_disk: None,
             down: down_file,
             no_restart: false,
             exit_asked: false,
@@ -163,7 +166,10 @@ impl World {
                             return Err(format!("signal to {pid}, not the service"));
                         }
                     }
-                    Effect::WriteStatus(bytes) => self.check_record(&bytes)?,
+                    Effect::WriteStatus(bytes) => {
+                        self.check_record(&bytes)?;
+                        self.on_disk = Some(bytes);
+                    }
                     Effect::WarnForkFailed => {}
                     Effect::Exit => {
                         if !self.exit_asked || self.live_child.is_some() {
@@ -173,6 +179,10 @@ impl World {
                     }
                 }
             }
+        }
+        // What the status file holds after the step says what the machine holds.
+        if let Some(bytes) = self.on_disk {
+            self.check_record(&bytes)?;
         }
         if self.s.child() != self.live_child {
             return Err(format!(
