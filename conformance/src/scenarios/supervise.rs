@@ -21,6 +21,7 @@ waitfor() {
 isup() { svstat "$1" | grep -q ": up (pid"; }
 isdown() { svstat "$1" | grep -q ": down "; }
 ispaused() { svstat "$1" | grep -q ", paused"; }
+running() { isup "$1" && ! ispaused "$1"; }
 wantsdown() { svstat "$1" | grep -q ", want down"; }
 logged() { grep -qx "$2" "$1"; }
 # has FILE LINE N: FILE holds LINE at least N times (checked anew on every try).
@@ -81,7 +82,7 @@ svc -h s; waitfor logged s/log hup
 svc -a s; waitfor logged s/log alrm
 svc -i s; waitfor logged s/log int
 svc -p s; waitfor ispaused s; svstat s
-svc -c s; waitfor isup s; svstat s
+svc -c s; waitfor running s; svstat s
 svc -t s; waitfor logged s/log term; waitfor has s/log started 2
 svc -k s; waitfor has s/log started 3
 svc -o s; svc -k s; waitfor isdown s; svstat s
