@@ -195,10 +195,21 @@ i=0; while kill -0 $u 2>/dev/null && [ $i -lt 40 ]; do sleep 0.05; i=$((i + 1));
 if kill -0 $u 2>/dev/null; then echo \"still running after 2 seconds\"; kill -KILL $p; fi
 wait $u 2>/dev/null; echo \"exit $?\"; cat s/a/log/out";
 
+/// `titled PID TEXT`: PID is readproctitle (no longer the shell that forked it, whose
+/// command line holds the script's text too) and its title holds TEXT.
+const TITLE_PRELUDE: &str = r#"
+titled() {
+    t=$(tr '\0' '|' < "/proc/$1/cmdline")
+    case "$t" in "readproctitle|"*"$2"*) return 0 ;; esac
+    return 1
+}
+"#;
+
 pub fn readproctitle_scenarios() -> Vec<Scenario> {
     let rp = |name: &str| {
         Scenario::new("readproctitle", name)
             .prelude(PRELUDE)
+            .prelude(TITLE_PRELUDE)
             .step_timeout(std::time::Duration::from_secs(30))
     };
     // readproctitle reads a FIFO the script writes to; the title is read back from
@@ -206,7 +217,7 @@ pub fn readproctitle_scenarios() -> Vec<Scenario> {
     let shows = |args: &str, input: &str, last: &str| {
         format!(
             "mkfifo f; readproctitle {args} < f & exec 3> f; printf '{input}' >&3
-waitfor grep -q '{last}' /proc/$!/cmdline; tr '\\0' '|' < /proc/$!/cmdline; echo
+waitfor titled $! '{last}'; tr '\\0' '|' < /proc/$!/cmdline; echo
 ps -o args= -p $!; exec 3>&-; wait $!; echo \"exit $?\""
         )
     };
@@ -233,7 +244,7 @@ ps -o args= -p $!; exec 3>&-; wait $!; echo \"exit $?\""
         rp("any-last-argument-becomes-dots").run(&shows("first second abcdefghij", "XYZ", "XYZ")),
         rp("in-several-writes").run(
             "mkfifo f; readproctitle errors: ............ < f & exec 3> f
-printf 'one\\n' >&3; waitfor grep -q one /proc/$!/cmdline; printf 'two\\n' >&3; waitfor grep -q two /proc/$!/cmdline
+printf 'one\\n' >&3; waitfor titled $! one; printf 'two\\n' >&3; waitfor titled $! two
 tr '\\0' '|' < /proc/$!/cmdline; echo; exec 3>&-; wait $!; echo \"exit $?\"",
         ),
     ]
