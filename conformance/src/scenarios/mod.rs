@@ -9,6 +9,19 @@ mod svscan;
 mod tai64n;
 mod tai64nlocal;
 
+/// `waitfor COMMAND...`: runs COMMAND every 50 ms until it succeeds, for at most
+/// 20 seconds. Every scenario that waits for something waits with it.
+const WAITFOR: &str = r#"
+waitfor() {
+    n=0
+    until "$@" >/dev/null 2>&1; do
+        n=$((n + 1))
+        if [ "$n" -ge 400 ]; then echo "timed out waiting for: $*"; exit 1; fi
+        sleep 0.05
+    done
+}
+"#;
+
 /// All scenarios, grouped by program in a fixed order.
 pub fn all() -> Vec<Scenario> {
     let mut all = tai64n::scenarios();

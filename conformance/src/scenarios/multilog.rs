@@ -10,14 +10,6 @@ use std::time::Duration;
 
 /// Shell functions for the scripts.
 const PRELUDE: &str = r#"
-waitfor() {
-    n=0
-    until "$@" >/dev/null 2>&1; do
-        n=$((n + 1))
-        if [ "$n" -ge 400 ]; then echo "timed out waiting for: $*"; exit 1; fi
-        sleep 0.05
-    done
-}
 # rotated DIR: DIR has an old file (the glob is made anew on every try).
 rotated() { ls "$1" | grep -q '^@'; }
 # check DIR SIZE NUM INPUT: what multilog's guarantees say about DIR.
@@ -36,6 +28,7 @@ check() {
 fn s(name: &str) -> Scenario {
     // Labels of now: in `t` lines and in the names of rotated files.
     Scenario::new("multilog", name)
+        .prelude(super::WAITFOR)
         .prelude(PRELUDE)
         .show_contents()
         .normalize(Norm::NowLabels)

@@ -10,14 +10,6 @@ use crate::scenario::{Scenario, Side};
 
 /// Shell functions for the scripts.
 pub(super) const PRELUDE: &str = r#"
-waitfor() {
-    n=0
-    until "$@" >/dev/null 2>&1; do
-        n=$((n + 1))
-        if [ "$n" -ge 400 ]; then echo "timed out waiting for: $*"; exit 1; fi
-        sleep 0.05
-    done
-}
 isup() { svstat "$1" | grep -q ": up (pid"; }
 isdown() { svstat "$1" | grep -q ": down "; }
 ispaused() { svstat "$1" | grep -q ", paused"; }
@@ -62,6 +54,7 @@ fn fake(name: &str, record: &str) -> Scenario {
 fn sv(program: &'static str, name: &str) -> Scenario {
     // Upstream's supervise spends a second after every start: allow for it.
     Scenario::new(program, name)
+        .prelude(super::WAITFOR)
         .prelude(PRELUDE)
         .step_timeout(std::time::Duration::from_secs(60))
         .normalize(Norm::Pids)

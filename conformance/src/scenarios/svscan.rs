@@ -24,6 +24,7 @@ const CAT_LOGGER: &str = "#!/bin/sh\nexec cat >> out\n";
 
 fn sc(name: &str) -> Scenario {
     Scenario::new("svscan", name)
+        .prelude(super::WAITFOR)
         .prelude(PRELUDE)
         .prelude(SVSCAN_PRELUDE)
         .step_timeout(std::time::Duration::from_secs(90))
@@ -208,7 +209,7 @@ titled() {
 pub fn readproctitle_scenarios() -> Vec<Scenario> {
     let rp = |name: &str| {
         Scenario::new("readproctitle", name)
-            .prelude(PRELUDE)
+            .prelude(super::WAITFOR)
             .prelude(TITLE_PRELUDE)
             .step_timeout(std::time::Duration::from_secs(30))
     };
@@ -270,7 +271,7 @@ for p in svc svscan readproctitle; do cat $p.log; done"#;
 pub fn svscanboot_scenarios() -> Vec<Scenario> {
     let boot = |name: &str, args: &str| {
         Scenario::new("svscanboot", name)
-            .prelude(PRELUDE)
+            .prelude(super::WAITFOR)
             .normalize(Norm::Pids)
             .volatile("*.log")
             .run(&format!("set -- {args}\n{BOOT}"))
