@@ -677,6 +677,25 @@ fn tai64nlocal(rng: &mut Rng) -> Case {
     }
 }
 
+/// Bytes of every value, lines of every length (labels are blanked out).
+fn tai64n(rng: &mut Rng) -> Case {
+    let mut stdin = Vec::new();
+    for _ in 0..rng.below(20) {
+        let run = rng.below(3000);
+        stdin.extend((0..run).map(|_| (rng.next_u64() >> 56) as u8));
+        if rng.chance(70) {
+            stdin.push(b'\n');
+        }
+    }
+    let args = (0..rng.below(2))
+        .map(|_| rng.pick(&["-", "x"]).to_string())
+        .collect();
+    Case {
+        stdin,
+        ..Case::new(args)
+    }
+}
+
 #[test]
 fn softlimit_agrees_with_upstream() {
     differential("softlimit", 300, 1, softlimit);
@@ -740,6 +759,11 @@ fn svscan_agrees_with_upstream() {
 #[test]
 fn readproctitle_agrees_with_upstream() {
     differential("readproctitle", 40, 13, readproctitle);
+}
+
+#[test]
+fn tai64n_agrees_with_upstream() {
+    differential("tai64n", 100, 17, tai64n);
 }
 
 #[test]
