@@ -181,27 +181,39 @@ fn service_pid(dir: &Path) -> Option<u32> {
 }
 
 /// Every line multilog kept in `dir`: the finished files in order, then `current`.
+/// multilog may rename `current` while this reads it (a rotation, or a restarted
+/// multilog finishing it as `.u`): it reads until the finished files it listed
+/// before reading are still all there are after.
 fn logged_lines(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+    let finished = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('@'))
+            .collect();
+        names.sort();
+        names
     };
-    let mut names: Vec<String> = entries
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('@'))
-        .collect();
-    names.sort();
-    names.push("current".into());
-    names
-        .iter()
-        .flat_map(|n| {
-            std::fs::read_to_string(dir.join(n))
-                .unwrap_or_default()
-                .lines()
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    loop {
+        let before = finished();
+        let lines = before
+            .iter()
+            .map(String::as_str)
+            .chain(["current"])
+            .flat_map(|n| {
+                std::fs::read_to_string(dir.join(n))
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if finished() == before {
+            return lines;
+        }
+    }
 }
 
 /// Tells the service to write batch `batch`: `go` holds the latest batch number,

@@ -156,7 +156,10 @@ svc -o s; waitfor isup s; od -An -tx1 -j16 s/supervise/status; svc -dx s; wait",
         run(
             sv("supervise", "what-the-service-gets").file(
                 "s/run",
-                "#!/bin/sh\necho \"$0 in $(pwd)\" > seen; ls /proc/$$/fd | tr '\\n' ' ' >> seen; exec sleep 1000\n",
+                // The descriptors are listed into a file, not a pipe (the shell holds a
+                // pipeline's pipe until it has started both sides: ls could list it), and
+                // `seen` appears whole, for the waitfor.
+                "#!/bin/sh\nls /proc/$$/fd > fds\n{ echo \"$0 in $(pwd)\"; tr '\\n' ' ' < fds; } > seen.new; mv seen.new seen\nexec sleep 1000\n",
             ),
             "supervise s & waitfor test -s s/seen; cat s/seen; echo; svc -dx s; wait",
         ),
