@@ -5,8 +5,9 @@
 
 use std::io::Read;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
@@ -17,10 +18,27 @@ pub fn ours(name: &str) -> Command {
     c
 }
 
+/// The directory of upstream's programs, if installed (looked up once; a
+/// DAEMONTOOLS_REFERENCE that names no daemontools is an error, not an absence).
+pub fn reference_dir() -> Option<&'static Path> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    DIR.get_or_init(|| {
+        conformance::programs::Reference::find()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .map(|r| r.dir)
+    })
+    .as_deref()
+}
+
+/// With DAEMONTOOLS_REFERENCE set (as CI does), a comparison with upstream that
+/// cannot run is a failure.
+pub fn live_required() -> bool {
+    std::env::var_os("DAEMONTOOLS_REFERENCE").is_some_and(|v| !v.is_empty())
+}
+
 /// Upstream's program `name`, if the reference is installed.
 pub fn upstream(name: &str) -> Option<Command> {
-    let reference = conformance::programs::Reference::find().ok()??;
-    let path: PathBuf = reference.dir.join(name);
+    let path = reference_dir()?.join(name);
     path.exists().then(|| Command::new(path))
 }
 
@@ -109,6 +127,7 @@ pub fn wait_with_deadline(child: &mut Child, within: Duration) -> std::process::
         }
         if Instant::now() >= deadline {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("pid {} still running after {within:?}", child.id());
         }
         std::thread::sleep(pause);
@@ -121,8 +140,13 @@ pub fn wait_with_deadline(child: &mut Child, within: Duration) -> std::process::
 pub struct Rng(u64);
 
 impl Rng {
+    /// The state is the seed mixed by splitmix64 (never 0, which xorshift keeps):
+    /// nearby seeds draw unrelated streams.
     pub fn new(seed: u64) -> Rng {
-        Rng(seed | 1)
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Rng((z ^ (z >> 31)).max(1))
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -145,10 +169,17 @@ impl Rng {
     pub fn pick<'a, T: ?Sized>(&mut self, from: &[&'a T]) -> &'a T {
         from[self.below(from.len())]
     }
+
+    pub fn byte(&mut self) -> u8 {
+        (self.next_u64() >> 56) as u8
+    }
+
+    pub fn bytes(&mut self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.byte()).collect()
+    }
 }
 
 /// A deterministic stream of pseudo-random bytes.
 pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
-    let mut rng = Rng::new(seed);
-    (0..len).map(|_| (rng.next_u64() >> 56) as u8).collect()
+    Rng::new(seed).bytes(len)
 }
