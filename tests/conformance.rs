@@ -6,6 +6,8 @@
 //! With `DAEMONTOOLS_REFERENCE` set (as `.ci/run` does), a live comparison that does
 //! not run is a failure, not a skip.
 
+mod support;
+
 use conformance::check::{Verdict, check_recording};
 use conformance::programs::{Harness, Ours, Reference};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -35,7 +37,7 @@ fn assert_snapshot(name: &str, transcript: &str) -> Result<(), String> {
 
 fn check_program(program: &str) {
     let harness = harness();
-    let live_required = std::env::var_os("DAEMONTOOLS_REFERENCE").is_some_and(|v| !v.is_empty());
+    let live_required = support::live_required();
     let mut problems = Vec::new();
     let (mut scenarios, mut live_passed, mut not_run) = (0, 0, 0);
     for scenario in conformance::all().iter().filter(|s| s.program == program) {
