@@ -20,7 +20,8 @@
 
 mod support;
 
-use conformance::normalize::{Norm, Window};
+use conformance::normalize::{Norm, Paths, Window};
+use conformance::run::unix_now;
 use conformance::tempdir::TempDir;
 use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
@@ -116,12 +117,6 @@ fn make_fixture(dir: &Path, case: &Case) -> std::io::Result<()> {
     Ok(())
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Runs `command` on `case` in a fixture under `scratch/label`, which it then removes.
 fn run(mut command: Command, case: &Case, scratch: &Path, label: &str) -> Outcome {
     let root = scratch.join(label);
@@ -151,10 +146,9 @@ fn run(mut command: Command, case: &Case, scratch: &Path, label: &str) -> Outcom
         Some(code) => format!("exit {code}"),
         None => format!("signal {}", status.signal().unwrap_or(0)),
     };
-    let normalize = |bytes: &[u8]| {
-        let bytes = replace(bytes, work.as_os_str().as_bytes(), b"D");
-        conformance::normalize::apply(&[Norm::NowLabels], window, &bytes)
-    };
+    let paths = Paths::new(&[(&work, "D")]);
+    let normalize =
+        |bytes: &[u8]| conformance::normalize::apply(&[Norm::NowLabels], window, &paths.replace(bytes));
     let output = |name: &str| normalize(&std::fs::read(root.join(name)).expect("output"));
     let outcome = Outcome {
         status,
@@ -164,21 +158,6 @@ fn run(mut command: Command, case: &Case, scratch: &Path, label: &str) -> Outcom
     };
     std::fs::remove_dir_all(&root).expect("remove the case directory");
     outcome
-}
-
-fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i..].starts_with(from) {
-            out.extend_from_slice(to);
-            i += from.len();
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 /// Every entry under `dir`, listed in name order (rotated logs: oldest first), names

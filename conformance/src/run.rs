@@ -22,7 +22,8 @@ pub enum NotRun {
     Harness(String),
 }
 
-fn unix_now() -> i64 {
+/// The wall clock in UNIX seconds, as a step's window is measured.
+pub fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
