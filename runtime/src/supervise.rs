@@ -66,8 +66,10 @@ fn make_supervise_dir() {
     if nix::unistd::mkdir("supervise", Mode::from_bits_truncate(0o700)).is_ok() {
         return;
     }
-    match nix::fcntl::readlink("supervise") {
-        Ok(target) if target.len() >= 256 => readlink_failed(Errno::EOVERFLOW),
+    // std's read_link, not nix's: nix's takes a PATH_MAX buffer from the heap, a page
+    // of private memory kept for the life of every supervise.
+    match std::fs::read_link("supervise").map_err(|e| errno_of(&e)) {
+        Ok(target) if target.as_os_str().len() >= 256 => readlink_failed(Errno::EOVERFLOW),
         Ok(target) => {
             let _ = nix::unistd::mkdir(target.as_os_str(), Mode::from_bits_truncate(0o700));
         }
