@@ -20,7 +20,14 @@ macro_rules! programs {
         fn run(name: &[u8], argv: Vec<OsString>) -> Result<i32, Vec<OsString>> {
             $(
                 if name == stringify!($name).as_bytes() {
-                    return Ok($name::main(argv));
+                    // Each program in a stack frame of its own: inlined here, the
+                    // largest frame among them (a 4 kB buffer of one) would be every
+                    // program's, and its stack probe would dirty a page in each process.
+                    #[inline(never)]
+                    fn enter(argv: Vec<OsString>) -> i32 {
+                        $name::main(argv)
+                    }
+                    return Ok(enter(argv));
                 }
             )*
             Err(argv)
