@@ -57,6 +57,14 @@ pub fn lock_exclusive(fd: std::os::fd::OwnedFd, wait: bool) -> Result<std::fs::F
     locked.map(|()| file)
 }
 
+/// rename(2), relative to the working directory. Through renameat, as nix offers
+/// it: with C string paths it copies neither onto the stack (std's rename takes two
+/// 384-byte buffers there).
+pub fn rename<P: ?Sized + nix::NixPath, Q: ?Sized + nix::NixPath>(from: &P, to: &Q) -> Result<(), Errno> {
+    use nix::fcntl::AT_FDCWD;
+    nix::fcntl::renameat(AT_FDCWD, from, AT_FDCWD, to)
+}
+
 /// The errno behind an error from std (EIO if it has none).
 pub fn errno_of(e: &std::io::Error) -> Errno {
     e.raw_os_error().map_or(Errno::EIO, Errno::from_raw)

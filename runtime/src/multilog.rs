@@ -137,7 +137,7 @@ impl LogDir {
                         &path,
                         b", pausing",
                     ],
-                    || std::fs::rename(from, to).map_err(|e| errno_of(&e)),
+                    || crate::io::rename(from, to),
                 );
             }
             Step::NewCurrent if starting => {

@@ -92,7 +92,9 @@ fn readlink_failed(e: Errno) -> ! {
 /// warnings.
 fn write_status(dir: &[u8], record: &[u8; LEN]) {
     let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_TRUNC | OFlag::O_CREAT | OFlag::O_CLOEXEC;
-    let fd = match open("supervise/status.new", flags, Mode::from_bits_truncate(0o644)) {
+    // C string literals: nix copies any other path into a 1 kB buffer on the stack,
+    // and this is the deepest call of every supervise (a stack page more).
+    let fd = match open(c"supervise/status.new", flags, Mode::from_bits_truncate(0o644)) {
         Ok(fd) => fd,
         Err(e) => {
             return warn(
@@ -120,11 +122,11 @@ fn write_status(dir: &[u8], record: &[u8; LEN]) {
         Ok(_) => {}
     }
     drop(fd);
-    if let Err(e) = std::fs::rename("supervise/status.new", "supervise/status") {
+    if let Err(e) = crate::io::rename(c"supervise/status.new", c"supervise/status") {
         warn(
             PROG,
             &[b"unable to rename ", dir, b"/supervise/status.new to status"],
-            Some(errno_of(&e)),
+            Some(e),
         );
     }
 }
