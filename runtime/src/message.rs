@@ -31,6 +31,15 @@ pub fn line(prog: &str, kind: &str, parts: &[&[u8]], error: Option<Errno>) -> Ve
     msg
 }
 
+/// The start of a fatal line whose error is not known yet: `prog: fatal: parts…: `
+/// (for a child that can no longer build one, see `process::spawn_shared`).
+pub fn fatal_prefix(prog: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut msg = line(prog, "fatal", parts, None);
+    msg.pop();
+    msg.extend_from_slice(b": ");
+    msg
+}
+
 /// Writes raw bytes to fd 2; a failure to report is not reported.
 pub fn to_stderr(bytes: &[u8]) {
     let _ = write_all(stderr().as_fd(), bytes);
@@ -75,6 +84,10 @@ mod tests {
                 None
             ),
             b"svc: warning: unable to control s3: supervise not running\n"
+        );
+        assert_eq!(
+            fatal_prefix("supervise", &[b"unable to start ", b"s", b"/run"]),
+            b"supervise: fatal: unable to start s/run: "
         );
         assert_eq!(
             line("envdir", "usage", &[b"envdir dir child"], None),

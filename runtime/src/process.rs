@@ -2,6 +2,8 @@
 
 use nix::errno::Errno;
 use nix::unistd::{ForkResult, Pid};
+use std::ffi::CStr;
+use std::os::fd::AsFd;
 
 /// Which side of a fork this is.
 pub enum Forked {
@@ -23,6 +25,95 @@ pub fn fork() -> Result<Forked, Errno> {
         ForkResult::Child => Ok(Forked::Child),
         ForkResult::Parent { child } => Ok(Forked::Parent(child)),
     }
+}
+
+/// Starts `path` (argv `[path]`, this environment) in a child that shares this
+/// process's memory until it execs, as vfork does: nothing is copied, where fork
+/// copies the page tables and leaves every page this process then writes to be
+/// copied on its first write. Should the exec fail, the child writes
+/// `failure_prefix`, the error's text and a newline to fd 2 as one write, and exits
+/// 111. Returns the child's pid once it has exec'd or exited; the caller reaps it.
+#[allow(unsafe_code)]
+pub fn spawn_shared(path: &CStr, failure_prefix: &[u8]) -> Result<Pid, Errno> {
+    use nix::libc;
+    // Far more than the child uses (execv, then at most a message); only the pages
+    // it touches are ever allocated, and the mapping goes when the child has exec'd.
+    const STACK: usize = 64 * 1024;
+    let child = Child {
+        argv: [path.as_ptr(), std::ptr::null()],
+        path,
+        failure_prefix,
+    };
+    // SAFETY: a fresh private anonymous mapping, unmapped below once no one uses it.
+    let stack = unsafe {
+        libc::mmap64(
+            std::ptr::null_mut(),
+            STACK,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if stack == libc::MAP_FAILED {
+        return Err(Errno::last());
+    }
+    // SAFETY: with CLONE_VFORK this thread is suspended until the child has exec'd or
+    // exited, so `child` (on this stack) and the mapping outlive its use of them, and
+    // nothing runs here while the child shares this memory. The child runs
+    // `exec_child` on the top of the mapping (the stack grows down); SIGCHLD is its
+    // exit signal, so waitpid(-1) reaps it like any child.
+    let pid = unsafe {
+        libc::clone(
+            exec_child,
+            stack.cast::<u8>().add(STACK).cast(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            (&raw const child).cast_mut().cast(),
+        )
+    };
+    let result = Errno::result(pid).map(Pid::from_raw);
+    // SAFETY: the child no longer runs on the mapping (it has exec'd or exited).
+    unsafe { libc::munmap(stack, STACK) };
+    result
+}
+
+/// What the child of [`spawn_shared`] needs, prepared before it exists.
+struct Child<'a> {
+    path: &'a CStr,
+    argv: [*const std::ffi::c_char; 2],
+    failure_prefix: &'a [u8],
+}
+
+/// The child of [`spawn_shared`]. It shares the parent's memory, so it only reads
+/// what was prepared, keeps its own data on its own stack, and makes system calls:
+/// no allocation, no exit handlers (`_exit`, not `exit`).
+#[allow(unsafe_code)]
+extern "C" fn exec_child(arg: *mut std::ffi::c_void) -> std::ffi::c_int {
+    use nix::libc;
+    // SAFETY: `arg` is the `Child` that spawn_shared keeps alive until this child has
+    // exec'd or exited.
+    let child = unsafe { &*arg.cast::<Child>() };
+    // SAFETY: `argv` is a null-terminated array of C strings that outlive the call.
+    unsafe { libc::execv(child.path.as_ptr(), child.argv.as_ptr()) };
+    let error = crate::errstr::errno_text(Errno::last()).as_bytes();
+    let mut message = [0u8; 1024];
+    let parts = [child.failure_prefix, error, b"\n"];
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let stderr = std::io::stderr();
+    if len <= message.len() {
+        let mut at = 0;
+        for p in parts {
+            message[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+        let _ = crate::io::write_all(stderr.as_fd(), &message[..len]);
+    } else {
+        for p in parts {
+            let _ = crate::io::write_all(stderr.as_fd(), p);
+        }
+    }
+    // SAFETY: ends the child without running this process's exit handlers.
+    unsafe { libc::_exit(crate::message::EXIT_TEMPORARY) }
 }
 
 /// Ignores SIGPIPE (svc does, so that a vanished supervise cannot kill it).

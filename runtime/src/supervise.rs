@@ -4,7 +4,6 @@
 
 use crate::io::errno_of;
 use crate::message::{EXIT_TEMPORARY, fatal, to_stderr, warn};
-use crate::process::{Forked, fork};
 use model::status::LEN;
 use model::supervise::{Effect, Input, Now, Signal, Supervisor};
 use nix::errno::Errno;
@@ -13,7 +12,7 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
-use std::ffi::{CStr, OsStr};
+use std::ffi::OsStr;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
@@ -181,6 +180,7 @@ pub fn run(dir: &OsStr) -> i32 {
 
     let mut driver = Driver {
         dir: dir_bytes,
+        start_failed: crate::message::fatal_prefix(PROG, &[b"unable to start ", dir_bytes, b"/run"]),
         machine: Supervisor::new(),
         fork_error: Errno::UnknownErrno,
     };
@@ -234,6 +234,8 @@ pub fn run(dir: &OsStr) -> i32 {
 /// Carries out the machine's effects.
 struct Driver<'a> {
     dir: &'a [u8],
+    /// What the child prints before the error if `./run` cannot be executed.
+    start_failed: Vec<u8>,
     machine: Supervisor,
     fork_error: Errno,
 }
@@ -262,16 +264,12 @@ impl Driver<'_> {
         }
     }
 
-    /// Forks and runs `./run` with this environment; the child reports its own
-    /// failure to exec.
+    /// Starts `./run` with this environment; the child reports its own failure to
+    /// exec, as upstream's does. Started as by vfork, not fork: a crash-looping
+    /// service costs supervise less per restart.
     fn spawn(&mut self) -> Input {
-        const RUN: &CStr = c"./run";
-        match fork() {
-            Ok(Forked::Parent(pid)) => Input::Spawned(pid.as_raw() as u32),
-            Ok(Forked::Child) => {
-                let e = nix::unistd::execv(RUN, &[RUN]).unwrap_err();
-                fatal(PROG, &[b"unable to start ", self.dir, b"/run"], Some(e))
-            }
+        match crate::process::spawn_shared(c"./run", &self.start_failed) {
+            Ok(pid) => Input::Spawned(pid.as_raw() as u32),
             Err(e) => {
                 self.fork_error = e;
                 Input::SpawnFailed
