@@ -1,7 +1,7 @@
 //! multilog against upstream's on the same input, runs alternating: throughput with
 //! and without timestamps, with a filter and `e`, through a pipe written a line at a
-//! time, on 10 kB lines; `cat > file` on the same input for scale; peak RSS. Every
-//! run's log is checked complete before its time counts.
+//! time, on 10 kB lines; `cat > file` on the same input for scale; peak resident
+//! memory. Every run's log is checked complete before its time counts.
 
 use crate::Sides;
 use std::fs::File;
@@ -72,41 +72,90 @@ enum Feed {
     LinePerWrite,
 }
 
-/// One run: the wall time and peak RSS (kB) of `command` reading `input`.
+/// One run: the wall time of `command` reading `input`, and its resident memory (kB)
+/// as it exits.
+///
+/// The memory is the Rss of /proc/PID/smaps_rollup, read while ptrace holds the
+/// program at its exit: a walk of its page tables, so exact. multilog's memory only
+/// grows (it unmaps nothing), so this is its peak. The peak the kernel keeps
+/// (getrusage's, as time(1) reports it, and VmHWM) comes from approximate per-CPU
+/// counters on current kernels: seen here off by up to 250 kB, either way.
+///
+/// The program is started behind a shell that waits on a FIFO, so that it can be
+/// seized before it runs.
 fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64) {
-    let rss = cwd.join("rss");
-    let mut timed = Command::new("/usr/bin/time");
-    timed
-        .args(["-f", "%M", "-o"])
-        .arg(&rss)
+    use nix::sys::ptrace::{self, Event, Options};
+    use nix::sys::wait::{WaitStatus, waitpid};
+    let gate = cwd.join("gate");
+    let _ = std::fs::remove_file(&gate);
+    nix::unistd::mkfifo(&gate, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("gate");
+    let mut gated = Command::new("sh");
+    gated
+        .args(["-c", "read _ < \"$0\"; exec \"$@\""])
+        .arg(&gate)
         .arg(command.get_program())
         .args(command.get_args());
-    timed.current_dir(cwd).stdout(Stdio::null()).stderr(Stdio::null());
+    gated.current_dir(cwd).stdout(Stdio::null()).stderr(Stdio::null());
+    match feed {
+        Feed::File => gated.stdin(File::open(input).expect("input")),
+        Feed::LinePerWrite => gated.stdin(Stdio::piped()),
+    };
+    let mut child = gated.spawn().expect("run");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    ptrace::seize(pid, Options::PTRACE_O_TRACEEXIT | Options::PTRACE_O_TRACEEXEC).expect("seize");
     let start = Instant::now();
-    let status = match feed {
-        Feed::File => timed.stdin(File::open(input).expect("input")).status(),
-        Feed::LinePerWrite => {
-            let mut child = timed.stdin(Stdio::piped()).spawn().expect("multilog");
-            let mut pipe = child.stdin.take().expect("pipe");
+    // Read-write: opening never waits for the shell, which may be in a ptrace stop
+    // that only the loop below ends. Held open until the run ends, so that the line
+    // is there whenever the shell opens the FIFO.
+    let mut opened = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&gate)
+        .expect("gate");
+    opened.write_all(b"\n").expect("open the gate");
+    // Fed from a thread of its own: the program stops at ptrace events, which only
+    // the loop below ends.
+    let feeder = child.stdin.take().map(|mut pipe| {
+        let input = input.to_path_buf();
+        std::thread::spawn(move || {
             for line in std::fs::read(input)
                 .expect("input")
                 .split_inclusive(|&c| c == b'\n')
             {
                 pipe.write_all(line).expect("write");
             }
-            drop(pipe);
-            child.wait()
+        })
+    });
+    let mut resident = 0;
+    let status = loop {
+        match waitpid(pid, None).expect("wait") {
+            WaitStatus::PtraceEvent(_, _, e) if e == Event::PTRACE_EVENT_EXIT as i32 => {
+                resident = smaps_rss(pid.as_raw() as u32);
+                ptrace::cont(pid, None).expect("continue");
+            }
+            WaitStatus::PtraceEvent(..) => ptrace::cont(pid, None).expect("continue"),
+            WaitStatus::Stopped(_, signal) => ptrace::cont(pid, signal).expect("continue"),
+            WaitStatus::Exited(_, code) => break code,
+            other => panic!("{:?}: {other:?}", command),
         }
-    }
-    .expect("run");
+    };
     let elapsed = start.elapsed();
-    assert!(status.success(), "{:?} failed", command);
-    let kb = std::fs::read_to_string(&rss)
+    drop(opened);
+    if let Some(feeder) = feeder {
+        feeder.join().expect("feeder");
+    }
+    assert_eq!(status, 0, "{:?} failed", command);
+    (elapsed, resident)
+}
+
+/// kB resident of process `pid`, from its page tables.
+fn smaps_rss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
         .unwrap_or_default()
-        .trim()
-        .parse()
-        .unwrap_or(0);
-    (elapsed, kb)
+        .lines()
+        .find_map(|l| l.strip_prefix("Rss:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap_or(0)
 }
 
 fn median<T: Ord + Copy>(mut v: Vec<T>) -> T {
@@ -175,7 +224,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
         ),
     ];
 
-    // Ours under its own name (time(1), which measures the peak RSS, runs a path).
+    // Ours under its own name (the gate's shell runs a path).
     let ours = dir.join("multilog");
     let _ = std::fs::remove_file(&ours);
     match &sides.ours {
@@ -184,7 +233,9 @@ pub fn run_all(sides: &Sides, runs: usize) {
     }
     .expect("link to our multilog");
 
-    println!("\nmultilog: median of {runs} alternating runs; throughput in MB/s; peak RSS in kB");
+    println!(
+        "\nmultilog: median of {runs} alternating runs; throughput in MB/s; peak resident memory in kB (smaps at exit)"
+    );
     println!(
         "| script | input MB | ours | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
     );
