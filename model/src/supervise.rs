@@ -68,7 +68,11 @@ pub enum Input {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// Fork and exec `./run`, then answer with `Spawned` or `SpawnFailed`.
-    Spawn,
+    /// `deferred`: the start waited for the restart interval (the service exited
+    /// within a second of its start) or for the retry after a failed fork, so no
+    /// command or exit is waiting on it: the runtime may start it the cheaper way
+    /// rather than the quicker one.
+    Spawn { deferred: bool },
     /// Send a signal to the service (its pid, never its group).
     Signal(u32, Signal),
     /// Write this record to `supervise/status` (by way of `status.new`).
@@ -162,7 +166,7 @@ impl Supervisor {
             }
             Input::Ready => {
                 if self.want == Want::Up {
-                    self.try_start(now, effects);
+                    self.try_start(now, false, effects);
                 }
             }
             Input::Control(byte) => self.control(byte, now, effects),
@@ -185,7 +189,7 @@ impl Supervisor {
                     self.child = None;
                     self.stamp = now.wall;
                     if !self.exiting && self.want == Want::Up {
-                        self.try_start(now, effects);
+                        self.try_start(now, false, effects);
                     }
                     // A start at once is written with its pid (upstream writes the
                     // exit's record first): the new pid is in the status file one
@@ -199,12 +203,12 @@ impl Supervisor {
                 let start_due = self.last_start.is_none_or(|t| now.mono >= t + RESTART_INTERVAL);
                 if self.start_pending && start_due {
                     self.start_pending = false;
-                    self.try_start(now, effects);
+                    self.try_start(now, true, effects);
                 }
                 if self.retry_at.is_some_and(|t| t <= now.mono) {
                     self.retry_at = None;
                     if self.want == Want::Up {
-                        self.try_start(now, effects);
+                        self.try_start(now, true, effects);
                     }
                 }
             }
@@ -226,7 +230,7 @@ impl Supervisor {
             b'u' => {
                 self.want = Want::Up;
                 self.announce(effects);
-                self.try_start(now, effects);
+                self.try_start(now, false, effects);
             }
             b'd' => {
                 self.want = Want::Down;
@@ -242,7 +246,7 @@ impl Supervisor {
             b'o' => {
                 self.want = Want::Nothing;
                 self.announce(effects);
-                self.try_start(now, effects);
+                self.try_start(now, false, effects);
             }
             b'a' => signal(Signal::Alrm, effects, self.child),
             b'h' => signal(Signal::Hup, effects, self.child),
@@ -268,8 +272,8 @@ impl Supervisor {
     }
 
     /// Starts the service unless it runs, or waits until a second has passed since
-    /// the last start.
-    fn try_start(&mut self, now: Now, effects: &mut Vec<Effect>) {
+    /// the last start. `deferred`: called from the timer (see [`Effect::Spawn`]).
+    fn try_start(&mut self, now: Now, deferred: bool, effects: &mut Vec<Effect>) {
         if self.child.is_some() || self.spawning || self.exiting {
             return;
         }
@@ -278,7 +282,7 @@ impl Supervisor {
             self.start_pending = false;
             self.retry_at = None;
             self.spawning = true;
-            effects.push(Effect::Spawn);
+            effects.push(Effect::Spawn { deferred });
         } else {
             self.start_pending = true;
         }
@@ -327,13 +331,14 @@ mod tests {
                 self.s.handle(input, self.now(), &mut effects);
                 for e in effects {
                     match e {
-                        Effect::Spawn if self.fork_fails => {
+                        Effect::Spawn { .. } if self.fork_fails => {
                             self.log.push("spawn (fork fails)".into());
                             queue.push(Input::SpawnFailed);
                         }
-                        Effect::Spawn => {
+                        Effect::Spawn { deferred } => {
                             self.next_pid += 1;
-                            self.log.push(format!("spawn {}", self.next_pid));
+                            let how = if deferred { " deferred" } else { "" };
+                            self.log.push(format!("spawn {}{how}", self.next_pid));
                             queue.push(Input::Spawned(self.next_pid));
                         }
                         Effect::Signal(pid, sig) => self.log.push(format!("kill {pid} {sig:?}")),
@@ -432,6 +437,28 @@ mod tests {
     }
 
     #[test]
+    fn a_start_that_waited_for_the_interval_is_deferred() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.take_log();
+        // Exits 0.1 s after its start: the restart waits for the interval, and
+        // nothing is waiting on it when it comes.
+        h.advance(100_000_000);
+        h.send(Input::Reaped(101));
+        h.advance(900_000_000);
+        // Runs 2 s, then exits: restarted at once.
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(102));
+        insta::assert_snapshot!(h.take_log(), @r"
+            status pid 0 paused 0 want 'u'
+            spawn 102 deferred
+            status pid 102 paused 0 want 'u'
+            spawn 103
+            status pid 103 paused 0 want 'u'
+            ");
+    }
+
+    #[test]
     fn every_control_byte() {
         let mut h = Harness::new();
         h.start(false);
@@ -516,7 +543,7 @@ mod tests {
             spawn (fork fails)
             status pid 0 paused 0 want 'u'
             warn fork failed
-            spawn 101
+            spawn 101 deferred
             status pid 101 paused 0 want 'u'
             ");
     }

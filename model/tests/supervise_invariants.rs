@@ -8,7 +8,9 @@
 //! 5. after `o`, or `d`, a child's exit is not followed by a start until `u` or `o`;
 //! 6. every status record decodes, says what the machine holds, and svstat's line
 //!    for it agrees (up ⇔ pid ≠ 0; "paused", "want up", "want down" exactly where
-//!    upstream shows them); after every step, the last one written still does.
+//!    upstream shows them); after every step, the last one written still does;
+//! 7. a start is marked deferred exactly when it comes from the timer (it waited for
+//!    the restart interval, or after a failed fork), so that nothing waits on it.
 
 use model::status::{Observed, Record, Want, svstat_body};
 use model::supervise::{Effect, Input, Now, RESTART_INTERVAL, Supervisor};
@@ -133,7 +135,10 @@ impl World {
                     return Err(format!("{e:?} after exit"));
                 }
                 match e {
-                    Effect::Spawn => {
+                    Effect::Spawn { deferred } => {
+                        if deferred != matches!(input, Input::Timer) {
+                            return Err(format!("a start deferred {deferred} on {input:?}"));
+                        }
                         if self.live_child.is_some() {
                             return Err("a second child".into());
                         }
