@@ -5,8 +5,9 @@
 //! - Start each segment of the binary on a page of its own: relocated data and
 //!   writable data each fill one page fewer (8 kB less private memory in every
 //!   supervise) for a few kB of padding in the file.
-//! - Gather the code that runs only on a panic ahead of the rest (cold-text.ld), so that
-//!   the kernel does not map it into every process along with the code that runs.
+//! - Lay out the code (layout.ld): what every program runs and multilog's together,
+//!   first, and what runs only on a panic apart, so that the kernel does not map code
+//!   that does not run into every process along with the code that does.
 
 fn main() {
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
@@ -14,8 +15,8 @@ fn main() {
     if target_os == "linux" && target_env == "gnu" {
         println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
         println!("cargo:rustc-link-arg-bins=-Wl,-z,separate-loadable-segments");
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cold-text.ld");
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layout.ld");
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
-        println!("cargo:rerun-if-changed=cold-text.ld");
+        println!("cargo:rerun-if-changed=layout.ld");
     }
 }

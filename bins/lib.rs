@@ -16,18 +16,27 @@ macro_rules! programs {
         /// The name of every program this binary can be, separated by spaces.
         pub const PROGRAMS: &str = concat!($(stringify!($name), " "),*);
 
+        /// Each program's entry, in a stack frame of its own: inlined into `run`,
+        /// the largest frame among them (a 4 kB buffer of one) would be every
+        /// program's, and its stack probe would dirty a page in each process. The
+        /// module path puts the program's name in the symbol, which layout.ld
+        /// matches.
+        mod entry {
+            $(
+                pub mod $name {
+                    #[inline(never)]
+                    pub fn enter(argv: Vec<std::ffi::OsString>) -> i32 {
+                        super::super::$name::main(argv)
+                    }
+                }
+            )*
+        }
+
         /// Runs the program called `name` with `argv`, or gives `argv` back.
         fn run(name: &[u8], argv: Vec<OsString>) -> Result<i32, Vec<OsString>> {
             $(
                 if name == stringify!($name).as_bytes() {
-                    // Each program in a stack frame of its own: inlined here, the
-                    // largest frame among them (a 4 kB buffer of one) would be every
-                    // program's, and its stack probe would dirty a page in each process.
-                    #[inline(never)]
-                    fn enter(argv: Vec<OsString>) -> i32 {
-                        $name::main(argv)
-                    }
-                    return Ok(enter(argv));
+                    return Ok(entry::$name::enter(argv));
                 }
             )*
             Err(argv)
