@@ -87,23 +87,35 @@ impl Drop for Supervise {
 #[test]
 fn a_crash_looping_run_starts_at_most_once_a_second() {
     let scratch = TempDir::new("supervise").unwrap();
-    let dir = service(&scratch, "#!/bin/sh\ndate +%s%N >> starts\n");
+    // Each run waits until supervise has recorded its start (its pid in the status
+    // file), then keeps that record: the record's time is when supervise started it,
+    // which a loaded machine cannot shift the way it delays the child's own clock
+    // reading (a child once took a second to run `date`).
+    let dir = service(
+        &scratch,
+        "#!/bin/sh
+         while [ $(od -An -t u4 -j 12 -N 4 supervise/status) -ne $$ ]; do :; done
+         cat supervise/status >> starts
+",
+    );
     let sup = Supervise::start(ours("supervise"), &dir);
     let starts = || {
-        std::fs::read_to_string(dir.join("starts"))
+        std::fs::read(dir.join("starts"))
             .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.parse::<u128>().ok())
+            .chunks_exact(model::status::LEN)
+            .map(|r| Record::decode(r).expect("a status record"))
             .collect::<Vec<_>>()
     };
     wait_until("./run has started four times", || starts().len() >= 4);
     sup.stop(&dir);
-    let times = starts();
-    for pair in times.windows(2) {
-        let gap_ms = (pair[1] - pair[0]) / 1_000_000;
-        // The interval is between forks; a shell's start-up may shift a start by a
-        // few milliseconds either way.
-        assert!(gap_ms >= 950, "two starts {gap_ms} ms apart: {times:?}");
+    let records = starts();
+    let nanos = |r: &Record| u128::from(r.stamp.secs) * 1_000_000_000 + u128::from(r.stamp.nanos);
+    for pair in records.windows(2) {
+        assert_ne!(pair[0].pid, pair[1].pid, "one start recorded twice: {records:?}");
+        let gap_ms = (nanos(&pair[1]) - nanos(&pair[0])) / 1_000_000;
+        // Between starts as supervise stamped them; a little below 1000 for the
+        // wall clock's slewing.
+        assert!(gap_ms >= 990, "two starts {gap_ms} ms apart: {records:?}");
     }
 }
 
@@ -171,6 +183,11 @@ fn killing_supervise_leaves_the_service_running() {
     let mut sup = Supervise::start(ours("supervise"), &dir);
     wait_until("the service is up", || record(&dir).is_some_and(|r| r.pid != 0));
     let service_pid = record(&dir).unwrap().pid;
+    // Until the child has exec'd, it holds supervise's descriptors, among them the
+    // reader of supervise/ok that tells svstat supervise runs.
+    wait_until("the service runs sleep", || {
+        std::fs::read_to_string(format!("/proc/{service_pid}/comm")).is_ok_and(|c| c == "sleep\n")
+    });
     sup.child.kill().unwrap();
     sup.child.wait().unwrap();
     let alive = std::path::Path::new(&format!("/proc/{service_pid}")).exists();
@@ -180,5 +197,6 @@ fn killing_supervise_leaves_the_service_running() {
         .arg(service_pid.to_string())
         .status();
     assert!(alive, "the service died with supervise");
-    assert!(String::from_utf8_lossy(&svstat.stdout).ends_with(": supervise not running\n"));
+    let said = String::from_utf8_lossy(&svstat.stdout);
+    assert!(said.ends_with(": supervise not running\n"), "svstat said {said:?}");
 }
