@@ -198,5 +198,8 @@ fn killing_supervise_leaves_the_service_running() {
         .status();
     assert!(alive, "the service died with supervise");
     let said = String::from_utf8_lossy(&svstat.stdout);
-    assert!(said.ends_with(": supervise not running\n"), "svstat said {said:?}");
+    assert!(
+        said.ends_with(": supervise not running\n"),
+        "svstat said {said:?}"
+    );
 }

@@ -141,9 +141,12 @@ fn cpu_micros(pid: u32) -> f64 {
 /// counted). Both sides loop at the same time, under the same conditions: the cost of
 /// a fork here swings with what the other core is doing, more than the sides differ.
 fn crash_loops(sides: &[Side; 2], scratch: &Path, seconds: u64) -> [(f64, usize); 2] {
-    let dirs = sides
-        .each_ref()
-        .map(|s| service(&scratch.join(format!("crash-{}", s.name)), "#!/bin/sh\necho >> starts\n"));
+    let dirs = sides.each_ref().map(|s| {
+        service(
+            &scratch.join(format!("crash-{}", s.name)),
+            "#!/bin/sh\necho >> starts\n",
+        )
+    });
     let starts = |dir: &Path| {
         std::fs::read_to_string(dir.join("starts"))
             .unwrap_or_default()
@@ -163,7 +166,10 @@ fn crash_loops(sides: &[Side; 2], scratch: &Path, seconds: u64) -> [(f64, usize)
     let mut result = [(0.0, 0); 2];
     for (i, (c, d)) in children.iter().zip(&dirs).enumerate() {
         let restarts = starts(d) - before[i].1;
-        result[i] = ((cpu_micros(c.id()) - before[i].0) / restarts.max(1) as f64, restarts);
+        result[i] = (
+            (cpu_micros(c.id()) - before[i].0) / restarts.max(1) as f64,
+            restarts,
+        );
     }
     for (d, c) in dirs.iter().zip(children) {
         stop(d, c);
