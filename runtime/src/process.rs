@@ -95,9 +95,18 @@ extern "C" fn exec_child(arg: *mut std::ffi::c_void) -> std::ffi::c_int {
     let child = unsafe { &*arg.cast::<Child>() };
     // SAFETY: `argv` is a null-terminated array of C strings that outlive the call.
     unsafe { libc::execv(child.path.as_ptr(), child.argv.as_ptr()) };
-    let error = crate::errstr::errno_text(Errno::last()).as_bytes();
+    exec_failed(child.failure_prefix, Errno::last())
+}
+
+/// Ends a child whose exec failed with `error`: writes `prefix`, the error's text
+/// and a newline to fd 2 as one write, and exits 111 without running this process's
+/// exit handlers. It allocates nothing, so the child of [`spawn_shared`], which
+/// shares its parent's memory, may call it too.
+#[allow(unsafe_code)]
+pub fn exec_failed(prefix: &[u8], error: Errno) -> ! {
+    let error = crate::errstr::errno_text(error).as_bytes();
     let mut message = [0u8; 1024];
-    let parts = [child.failure_prefix, error, b"\n"];
+    let parts = [prefix, error, b"\n"];
     let len: usize = parts.iter().map(|p| p.len()).sum();
     let stderr = std::io::stderr();
     if len <= message.len() {
@@ -112,8 +121,8 @@ extern "C" fn exec_child(arg: *mut std::ffi::c_void) -> std::ffi::c_int {
             let _ = crate::io::write_all(stderr.as_fd(), p);
         }
     }
-    // SAFETY: ends the child without running this process's exit handlers.
-    unsafe { libc::_exit(crate::message::EXIT_TEMPORARY) }
+    // SAFETY: _exit ends the process at once; nothing is left to run.
+    unsafe { nix::libc::_exit(crate::message::EXIT_TEMPORARY) }
 }
 
 /// Ignores SIGPIPE (svc does, so that a vanished supervise cannot kill it).

@@ -284,7 +284,7 @@ impl Driver<'_> {
                 Ok(Forked::Parent(pid)) => Ok(pid),
                 Ok(Forked::Child) => {
                     let e = nix::unistd::execv(RUN, &[RUN]).unwrap_err();
-                    fatal(PROG, &[b"unable to start ", self.dir, b"/run"], Some(e))
+                    crate::process::exec_failed(&self.start_failed, e)
                 }
                 Err(e) => Err(e),
             }
