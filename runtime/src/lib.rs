@@ -2,8 +2,9 @@
 //! processes and signals. It holds no policy of its own.
 //!
 //! Unsafe code is denied everywhere but in a few small functions of `process`
-//! (fork, a vfork-like start, placing a descriptor at a fixed number, ignoring
-//! SIGPIPE, starting writeback), each with its reason.
+//! (fork, a vfork-like start, ending a child whose exec failed, placing a
+//! descriptor at a fixed number, ignoring SIGPIPE, starting writeback), each with its
+//! reason.
 #![deny(unsafe_code)]
 
 pub mod account;
