@@ -1,6 +1,7 @@
 //! Start-up cost of the chain tools, which run once per exec: wall time of whole
 //! runs (to the end of the `true` they exec) and instructions counted by callgrind
-//! (up to the exec of the next program), ours against upstream; and sizes.
+//! (up to the exec of the next program), in all and in the dynamic loader, ours
+//! against upstream; and sizes.
 
 use crate::Sides;
 use conformance::programs::{ALL, Ours};
@@ -69,9 +70,10 @@ fn wall_times(sides: [&Path; 2], argv: &[&str], cwd: &Path, runs: usize) -> [Dur
     total.map(|t| t / runs as u32)
 }
 
-/// Instructions executed by `argv[0]` up to its exec of the next program: callgrind
-/// dumps its counts before every `execve` (failed tries along PATH included).
-fn instructions(bin: &Path, argv: &[&str], cwd: &Path) -> Option<u64> {
+/// Instructions executed by `argv[0]` up to its exec of the next program, in all and
+/// in the dynamic loader: callgrind dumps its counts before every `execve` (failed
+/// tries along PATH included).
+fn instructions(bin: &Path, argv: &[&str], cwd: &Path) -> Option<Count> {
     // Writable by anyone: setuidgid changes user before its exec, where the dump happens.
     let dumps = cwd.join("callgrind");
     let _ = std::fs::remove_dir_all(&dumps);
@@ -88,32 +90,92 @@ fn instructions(bin: &Path, argv: &[&str], cwd: &Path) -> Option<u64> {
     if !v.status().ok()?.success() {
         return None;
     }
-    let mut sum = 0;
+    let mut sum = Count::default();
     for e in std::fs::read_dir(&dumps).ok()?.flatten() {
         let text = std::fs::read_to_string(e.path()).ok()?;
-        sum += text
-            .lines()
-            .filter_map(|l| l.strip_prefix("summary: "))
-            .filter_map(|n| n.trim().parse::<u64>().ok())
-            .sum::<u64>();
+        // The file named at the start is left empty: each exec tried dumps its own.
+        if text.is_empty() {
+            continue;
+        }
+        let dump = read_dump(&text)?;
+        sum.all += dump.all;
+        sum.loader += dump.loader;
     }
     Some(sum)
 }
 
-/// One line of the table: wall times and instruction counts, ours then upstream's.
-fn row(name: &str, [o, u]: [Duration; 2], [oi, ui]: [Option<u64>; 2]) {
+/// Instructions counted in one callgrind dump.
+#[derive(Clone, Copy, Default)]
+struct Count {
+    all: u64,
+    /// Those of the dynamic loader (ld-linux*.so): mapping the libraries, binding
+    /// the imports, applying the relocations, before any code of the program runs.
+    loader: u64,
+}
+
+/// Reads a callgrind dump (one event, Ir): every cost line is a function's own cost,
+/// except the one after a `calls=` line, which is the inclusive cost of that call.
+/// `ob=` names the object of the functions that follow; a name is given once, at the
+/// first `ob=` or `cob=` of its number, and the number alone after that.
+fn read_dump(dump: &str) -> Option<Count> {
+    let mut objects = std::collections::HashMap::new();
+    let (mut in_loader, mut after_call) = (false, false);
+    let mut c = Count::default();
+    for line in dump.lines() {
+        if let Some(spec) = line.strip_prefix("ob=").or_else(|| line.strip_prefix("cob=")) {
+            let (id, name) = spec.split_once(' ').unwrap_or((spec, ""));
+            if !name.is_empty() {
+                objects.insert(id.to_string(), name.to_string());
+            }
+            if line.starts_with("ob=") {
+                in_loader = objects.get(id).is_some_and(|n| n.contains("/ld-linux"));
+            }
+        } else if line.starts_with("calls=") {
+            after_call = true;
+        } else if line.starts_with(|c: char| c.is_ascii_digit() || "+-*".contains(c)) {
+            if std::mem::take(&mut after_call) {
+                continue;
+            }
+            let ir: u64 = line
+                .split_whitespace()
+                .nth(1)
+                .map_or(Some(0), |n| n.parse().ok())?;
+            c.all += ir;
+            if in_loader {
+                c.loader += ir;
+            }
+        }
+    }
+    let summary = dump.lines().find_map(|l| l.strip_prefix("summary: "))?;
+    // The dump's own total: if the reading above missed a cost, say nothing.
+    (summary.trim().parse::<u64>().ok()? == c.all).then_some(c)
+}
+
+/// One line of the table: wall times, then instructions in all and in the dynamic
+/// loader, ours then upstream's.
+fn row(name: &str, [o, u]: [Duration; 2], [oi, ui]: [Option<Count>; 2]) {
     let show = |n: Option<u64>| n.map_or("-".into(), |n| n.to_string());
-    let ratio = match (oi, ui) {
+    let ratio = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (Some(a), Some(b)) => format!("{:.2}", a as f64 / b as f64),
         _ => "-".into(),
     };
+    let [oa, ua, ol, ul] = [
+        oi.map(|c| c.all),
+        ui.map(|c| c.all),
+        oi.map(|c| c.loader),
+        ui.map(|c| c.loader),
+    ];
     println!(
-        "| {name} | {:.0} | {:.0} | {:.2} | {} | {} | {ratio} |",
+        "| {name} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} | {} | {} |",
         o.as_secs_f64() * 1e6,
         u.as_secs_f64() * 1e6,
         o.as_secs_f64() / u.as_secs_f64(),
-        show(oi),
-        show(ui),
+        show(oa),
+        show(ua),
+        ratio(oa, ua),
+        show(ol),
+        show(ul),
+        ratio(oa.zip(ol).map(|(a, l)| a - l), ua.zip(ul).map(|(a, l)| a - l)),
     );
 }
 
@@ -143,9 +205,9 @@ pub fn run(sides: &Sides, runs: usize) {
         "\nStart-up: mean wall time of {runs} whole runs each (alternating), and instructions up to the exec of the next program (callgrind)"
     );
     println!(
-        "| command | ours µs | upstream µs | ours/upstream | ours instructions | upstream instructions | ours/upstream |"
+        "| command | ours µs | upstream µs | ours/upstream | ours instructions | upstream instructions | ours/upstream | ours in the loader | upstream in the loader | ours/upstream outside the loader |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let count = |argv: &[&str]| {
         bins.map(|b| {
             if have_valgrind {
@@ -160,11 +222,14 @@ pub fn run(sides: &Sides, runs: usize) {
     }
     // The chain: its wall time whole; its instructions as the sum of its three tools,
     // each counted with the rest of the chain as its arguments.
-    let mut chain_counts = [Some(0u64), Some(0)];
+    let mut chain_counts = [Some(Count::default()); 2];
     for start in [0, 2, 4] {
         let counts = count(&CHAIN[start..]);
         for i in 0..2 {
-            chain_counts[i] = chain_counts[i].zip(counts[i]).map(|(a, b)| a + b);
+            chain_counts[i] = chain_counts[i].zip(counts[i]).map(|(a, b)| Count {
+                all: a.all + b.all,
+                loader: a.loader + b.loader,
+            });
         }
     }
     row(
