@@ -101,6 +101,9 @@ fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64
         Feed::File => gated.stdin(File::open(input).expect("input")),
         Feed::LinePerWrite => gated.stdin(Stdio::piped()),
     };
+    // Whatever an earlier run left dirty (cat's output is not synced) is written out
+    // now, not by the kernel's flusher in the middle of this run.
+    nix::unistd::sync();
     let mut child = gated.spawn().expect("run");
     let pid = nix::unistd::Pid::from_raw(child.id() as i32);
     ptrace::seize(pid, Options::PTRACE_O_TRACEEXIT | Options::PTRACE_O_TRACEEXEC).expect("seize");
@@ -262,6 +265,8 @@ pub fn run_all(sides: &Sides, runs: usize) {
                 times[side].push(t);
                 rss[side].push(kb);
             }
+            // Into a new file, as multilog writes into a new directory.
+            let _ = std::fs::remove_file(dir.join("cat.out"));
             let mut command = Command::new("sh");
             command.args(["-c", "cat > cat.out"]);
             cat.push(run(command, input, feed, &dir).0);
