@@ -55,7 +55,9 @@ fn main() {
         chain::run(&sides, runs.unwrap_or(500));
     }
     if wanted("multilog") {
-        multilog::run_all(&sides, runs.unwrap_or(3));
+        // Resident memory moves by up to 200 kB between runs of the same program
+        // (how much of libc is mapped in): a median of five.
+        multilog::run_all(&sides, runs.unwrap_or(5));
     }
     if wanted("supervise") {
         // Renaming the status file takes 0.4 to 10 ms on ext4 here: medians of ten
