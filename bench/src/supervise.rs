@@ -5,6 +5,7 @@
 
 use crate::Sides;
 use model::status::Record;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -73,8 +74,43 @@ fn smaps(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Mean private (USS) and proportional (PSS) memory of `n` idle supervises, in kB.
-fn memory(side: &Side, scratch: &Path, n: usize) -> (f64, f64) {
+/// kB of private memory (USS) of process `pid` by mapping: the program's own file,
+/// libc, the dynamic loader, each by permissions, and the heap, the stack and
+/// anonymous memory.
+fn private_by_mapping(pid: u32) -> BTreeMap<String, u64> {
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).unwrap_or_default();
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut by = BTreeMap::new();
+    let mut mapping = String::new();
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // A mapping's header: address range, permissions, offset, device, inode, path.
+        if fields.len() >= 5 && fields[0].contains('-') && !fields[0].ends_with(':') {
+            let perms = fields[1];
+            let path = fields.get(5).copied().unwrap_or("");
+            mapping = match path {
+                "" => "anonymous".into(),
+                "[heap]" | "[stack]" => path.into(),
+                p if Path::new(p) == exe => format!("program {perms}"),
+                p if p.ends_with("/libc.so.6") => format!("libc {perms}"),
+                p if p.contains("/ld-linux") => format!("dynamic loader {perms}"),
+                p => p.into(),
+            };
+        } else if let Some(v) = line
+            .strip_prefix("Private_Clean:")
+            .or_else(|| line.strip_prefix("Private_Dirty:"))
+        {
+            let kb: u64 = v.trim().trim_end_matches(" kB").parse().unwrap_or(0);
+            *by.entry(mapping.clone()).or_insert(0) += kb;
+        }
+    }
+    by.retain(|_, kb| *kb > 0);
+    by
+}
+
+/// Mean private (USS) and proportional (PSS) memory of `n` idle supervises, in kB,
+/// and the private memory of the first of them by mapping.
+fn memory(side: &Side, scratch: &Path, n: usize) -> (f64, f64, BTreeMap<String, u64>) {
     let dirs: Vec<PathBuf> = (0..n)
         .map(|i| service(&scratch.join(format!("m{i}")), IDLE))
         .collect();
@@ -87,10 +123,11 @@ fn memory(side: &Side, scratch: &Path, n: usize) -> (f64, f64) {
         uss += smaps(c.id(), "Private_Clean") + smaps(c.id(), "Private_Dirty");
         pss += smaps(c.id(), "Pss");
     }
+    let first = private_by_mapping(children[0].id());
     for (d, c) in dirs.iter().zip(children) {
         stop(d, c);
     }
-    (uss as f64 / n as f64, pss as f64 / n as f64)
+    (uss as f64 / n as f64, pss as f64 / n as f64, first)
 }
 
 /// How a restart is caused.
@@ -224,6 +261,13 @@ pub fn run(sides: &Sides, rounds: usize) {
         mem[1].1,
         ratio(mem[0].1, mem[1].1)
     );
+    let mut mappings: Vec<&String> = mem[0].2.keys().chain(mem[1].2.keys()).collect();
+    mappings.sort();
+    mappings.dedup();
+    for m in mappings {
+        let kb = |i: usize| mem[i].2.get(m).copied().unwrap_or(0);
+        println!("| USS of one, {m}, kB | {} | {} | |", kb(0), kb(1));
+    }
 
     for (label, cause) in [
         (
