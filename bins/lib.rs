@@ -76,10 +76,10 @@ pub fn dispatch(argv: Vec<OsString>) -> i32 {
         Ok(status) => return status,
         Err(argv) => argv,
     };
-    if let Some(name) = argv.get(1).map(|a| a.as_bytes().to_vec()) {
-        if let Ok(status) = run(&name, argv[1..].to_vec()) {
-            return status;
-        }
+    if let Some(name) = argv.get(1).map(|a| a.as_bytes().to_vec())
+        && let Ok(status) = run(&name, argv[1..].to_vec())
+    {
+        return status;
     }
     let synopsis = format!(
         "daemontools program [ arg ... ], where program is one of: {}",

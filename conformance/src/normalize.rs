@@ -86,14 +86,14 @@ fn replace_labels(bytes: &[u8], window: Window) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'@' {
-            if let Some(label) = bytes.get(i..i + 25).and_then(Tai64N::parse_label) {
-                if window.contains(label.unix_secs()) && label.nanos % 1000 == 500 {
-                    out.extend_from_slice(b"@<now>");
-                    i += 25;
-                    continue;
-                }
-            }
+        if bytes[i] == b'@'
+            && let Some(label) = bytes.get(i..i + 25).and_then(Tai64N::parse_label)
+            && window.contains(label.unix_secs())
+            && label.nanos % 1000 == 500
+        {
+            out.extend_from_slice(b"@<now>");
+            i += 25;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;
@@ -139,12 +139,13 @@ fn replace_utc_times(bytes: &[u8], window: Window) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if let Some((t, nanos)) = parse_utc_time(&bytes[i..]) {
-            if window.contains(t) && nanos % 1000 == 500 {
-                out.extend_from_slice(b"<now>");
-                i += 29;
-                continue;
-            }
+        if let Some((t, nanos)) = parse_utc_time(&bytes[i..])
+            && window.contains(t)
+            && nanos % 1000 == 500
+        {
+            out.extend_from_slice(b"<now>");
+            i += 29;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

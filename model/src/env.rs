@@ -87,7 +87,7 @@ mod tests {
                 .map(|(n, v)| edit(n.as_bytes(), v.as_deref().map(str::as_bytes))).collect();
             let result = apply(env(&["A=0", "B=0", "C=0", "PATH=/bin"]), &edits);
             for name in ["A", "B", "C"] {
-                let last = names.iter().zip(&values).filter(|(n, _)| **n == name).last();
+                let last = names.iter().zip(&values).rfind(|(n, _)| **n == name);
                 let found: Vec<Vec<u8>> = result.iter().filter(|e| e.starts_with(format!("{name}=").as_bytes())).cloned().collect();
                 match last {
                     None => prop_assert_eq!(found.len(), 1),

@@ -336,29 +336,29 @@ impl Scanner {
                 }
             }
             Input::Started { key, which, pid } => {
-                if let Some(e) = self.entry_mut(key) {
-                    if *e.child(which) == Child::Starting {
-                        *e.child(which) = Child::Running(pid);
-                    }
+                if let Some(e) = self.entry_mut(key)
+                    && *e.child(which) == Child::Starting
+                {
+                    *e.child(which) = Child::Running(pid);
                 }
             }
             Input::StartFailed { key, which } => {
                 self.unsettled = true;
-                if let Some(e) = self.entry_mut(key) {
-                    if *e.child(which) == Child::Starting {
-                        *e.child(which) = Child::Stopped;
-                    }
+                if let Some(e) = self.entry_mut(key)
+                    && *e.child(which) == Child::Starting
+                {
+                    *e.child(which) = Child::Stopped;
                 }
                 if self.shutting_down {
                     self.forget_finished(effects);
                 }
             }
             Input::ControlFailed { key, which } => {
-                if let Some(e) = self.entry_mut(key) {
-                    if e.child(which).pid().is_some() {
-                        e.undelivered[which as usize] = true;
-                        self.retry_at.get_or_insert(now + CONTROL_RETRY);
-                    }
+                if let Some(e) = self.entry_mut(key)
+                    && e.child(which).pid().is_some()
+                {
+                    e.undelivered[which as usize] = true;
+                    self.retry_at.get_or_insert(now + CONTROL_RETRY);
                 }
             }
             Input::Reaped(pid) => {

@@ -151,10 +151,10 @@ impl World {
                         if self.exit_asked {
                             return Err("started after x".into());
                         }
-                        if let Some(&last) = self.starts.last() {
-                            if self.mono < last + RESTART_INTERVAL {
-                                return Err(format!("two starts {} ns apart", self.mono - last));
-                            }
+                        if let Some(&last) = self.starts.last()
+                            && self.mono < last + RESTART_INTERVAL
+                        {
+                            return Err(format!("two starts {} ns apart", self.mono - last));
                         }
                         if std::mem::take(&mut self.fork_fails) {
                             queue.push(Input::SpawnFailed);

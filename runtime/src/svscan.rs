@@ -51,10 +51,10 @@ fn drain(fd: impl AsFd) -> bool {
 
 /// Runs svscan in `dir` (or the current directory); never returns.
 pub fn run(dir: Option<&OsStr>) -> ! {
-    if let Some(dir) = dir {
-        if let Err(e) = nix::unistd::chdir(dir) {
-            fatal(PROG, &[b"unable to chdir to ", dir.as_bytes()], Some(e));
-        }
+    if let Some(dir) = dir
+        && let Err(e) = nix::unistd::chdir(dir)
+    {
+        fatal(PROG, &[b"unable to chdir to ", dir.as_bytes()], Some(e));
     }
     let children = signal_pipe(&[signal_hook::consts::SIGCHLD]);
     // Only as a container's init does svscan stop its services on a signal; else
@@ -288,19 +288,18 @@ impl Driver {
                 if let Some((soft, hard)) = self.descriptor_limit {
                     let _ = setrlimit(Resource::RLIMIT_NOFILE, soft, hard);
                 }
-                if let Some(end) = end {
-                    if let Err(e) = end
+                if let Some(end) = end
+                    && let Err(e) = end
                         .try_clone()
                         .map_err(|e| errno_of(&e))
                         .and_then(|fd| dup_onto(fd, pipe_end))
-                    {
-                        child_fails(&[b"unable to set up descriptors for ", &shown], e);
-                    }
+                {
+                    child_fails(&[b"unable to set up descriptors for ", &shown], e);
                 }
-                if which == Which::Log {
-                    if let Err(e) = nix::unistd::chdir(OsStr::from_bytes(name)) {
-                        child_fails(&[b"unable to switch to ", name], e);
-                    }
+                if which == Which::Log
+                    && let Err(e) = nix::unistd::chdir(OsStr::from_bytes(name))
+                {
+                    child_fails(&[b"unable to switch to ", name], e);
                 }
                 let e = program.run();
                 child_fails(&[b"unable to start supervise ", &shown], e)
