@@ -71,8 +71,13 @@ fn clock() -> impl FnMut() -> Tai64N {
 
 /// Runs `input`, cut at `cuts`, with SIGALRM after the chunks listed in `alarms`.
 fn run(script: &Script, input: &[u8], cuts: &[usize], alarms: &[usize]) -> Dirs {
+    run_from(script, &vec![0; script.dirs.len()], input, cuts, alarms)
+}
+
+/// As `run`, with directory `i`'s current holding `start[i]` bytes at first.
+fn run_from(script: &Script, start: &[u64], input: &[u8], cuts: &[usize], alarms: &[usize]) -> Dirs {
     let mut dirs = Dirs::new(script.dirs.len());
-    let mut lines = Lines::new(script, &vec![0; script.dirs.len()]);
+    let mut lines = Lines::new(script, start);
     let mut now = clock();
     let mut start = 0;
     let mut points: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
@@ -226,6 +231,43 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Where no action reads the text, whole runs of lines go out at once; a `+*`
+    /// (which changes no selection) makes the machine take every line by itself.
+    /// Both must cut the same files, label the same way and rotate at the same points.
+    #[test]
+    fn runs_of_lines_go_out_as_lines_one_by_one_would(
+        timestamp: bool,
+        dirs in proptest::collection::vec((4096u64..9000, 0u64..9000), 1..3),
+        lines in proptest::collection::vec(line_strategy(), 0..60),
+        last_newline: bool,
+        cuts in proptest::collection::vec(0usize..200_000, 0..6),
+        alarms in proptest::collection::vec(0usize..7, 0..3),
+    ) {
+        let mut args: Vec<String> = Vec::new();
+        for (k, (size, _)) in dirs.iter().enumerate() {
+            args.push(format!("s{size}"));
+            args.push(format!("./d{k}"));
+        }
+        let mut one_by_one = args.clone();
+        one_by_one.insert(0, "+*".into());
+        if timestamp {
+            args.insert(0, "t".into());
+            one_by_one.insert(0, "t".into());
+        }
+        let start: Vec<u64> = dirs.iter().map(|&(_, bytes)| bytes).collect();
+        let mut input = lines.join(&b'\n');
+        if last_newline && !input.is_empty() {
+            input.push(b'\n');
+        }
+        let runs = run_from(&parse(&args), &start, &input, &cuts, &alarms);
+        let lines = run_from(&parse(&one_by_one), &start, &input, &cuts, &alarms);
+        prop_assert_eq!(runs, lines);
+    }
+}
+
 #[test]
 fn upstreams_observed_rotations() {
     // Spec 11.4: 100-byte lines at s4096 close files at the first line end at or
@@ -241,6 +283,17 @@ fn upstreams_observed_rotations() {
     let dirs = run(&script, &long, &[], &[]);
     let sizes: Vec<usize> = dirs.all_files(0).iter().map(|f| f.len()).collect();
     assert_eq!(sizes, [4096, 4096, 1809]);
+}
+
+#[test]
+fn a_line_ending_at_size_less_2000_rotates_at_once() {
+    // s4096: 16 lines of 131 bytes (with the label under `t`) end at 2096 bytes.
+    for (args, text) in [(&["s4096", "./d"][..], 130), (&["t", "s4096", "./d"][..], 104)] {
+        let line = [vec![b'x'; text], vec![b'\n']].concat();
+        let dirs = run(&parse(args), &line.repeat(16), &[], &[]);
+        let sizes: Vec<usize> = dirs.all_files(0).iter().map(|f| f.len()).collect();
+        assert_eq!(sizes, [2096, 0], "{args:?}");
+    }
 }
 
 #[test]

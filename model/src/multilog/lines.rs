@@ -64,6 +64,15 @@ impl Current {
         self.bytes >= self.size.saturating_sub(NEAR_FULL)
     }
 
+    /// How many bytes of whole lines can go here, between lines, before a line's
+    /// end would call for a rotation.
+    fn room(&self) -> u64 {
+        if self.in_line || self.rotation_asked {
+            return 0;
+        }
+        self.size.saturating_sub(NEAR_FULL).saturating_sub(self.bytes + 1)
+    }
+
     /// Writes part of the line, splitting only where current is exactly full.
     fn put(&mut self, dir: usize, mut bytes: &[u8], sink: &mut impl Sink) {
         if !self.in_line {
@@ -113,8 +122,9 @@ pub struct Lines {
     selected: Vec<bool>,
     prefix: Vec<u8>,
     state: State,
-    /// The last label made, and its time: lines that arrive together share one.
-    label: Option<(Tai64N, [u8; LABEL_LEN])>,
+    /// The last label made (with the space after it), and its time: lines that
+    /// arrive together share one.
+    label: Option<(Tai64N, [u8; LABEL_LEN + 1])>,
 }
 
 impl Lines {
@@ -159,30 +169,17 @@ impl Lines {
         while !rest.is_empty() {
             match self.state {
                 State::Idle => {
-                    self.prefix.clear();
-                    if self.timestamp {
-                        let time = now();
-                        let label = match self.label {
-                            Some((last, label)) if last == time => label,
-                            _ => self.label.insert((time, time.to_label())).1,
-                        };
-                        self.prefix.extend_from_slice(&label);
-                        self.prefix.push(b' ');
-                    }
                     if !self.reads_text {
-                        // The common case: every line goes to every directory, so a
-                        // whole line goes out as it is, label first, without a copy.
-                        if let Some(i) = memchr::memchr(b'\n', rest) {
-                            if self.timestamp {
-                                let label = std::mem::take(&mut self.prefix);
-                                self.write_selected(&label, sink);
-                                self.prefix = label;
-                            }
-                            self.write_selected(&rest[..=i], sink);
-                            self.end_line(sink);
-                            rest = &rest[i + 1..];
+                        let taken = self.write_run(rest, &mut now, sink);
+                        if taken > 0 {
+                            rest = &rest[taken..];
                             continue;
                         }
+                    }
+                    self.prefix.clear();
+                    if self.timestamp {
+                        let label = self.label(now());
+                        self.prefix.extend_from_slice(&label);
                     }
                     self.state = State::Prefix;
                 }
@@ -225,6 +222,55 @@ impl Lines {
                 },
             }
         }
+    }
+
+    /// The label of `time`, with the space that follows it.
+    fn label(&mut self, time: Tai64N) -> [u8; LABEL_LEN + 1] {
+        match self.label {
+            Some((last, label)) if last == time => label,
+            _ => {
+                let mut label = [b' '; LABEL_LEN + 1];
+                label[..LABEL_LEN].copy_from_slice(&time.to_label());
+                self.label.insert((time, label)).1
+            }
+        }
+    }
+
+    /// Between lines, when every line goes to every directory: writes the whole
+    /// lines at the start of `input` that no rotation comes between, each with its
+    /// label (`t`), and returns how many bytes of `input` that took. Without `t`
+    /// they go out in one piece. The same as taking them a line at a time.
+    fn write_run(&mut self, input: &[u8], now: &mut impl FnMut() -> Tai64N, sink: &mut impl Sink) -> usize {
+        let mut room = self.currents.iter().map(Current::room).min().unwrap_or(u64::MAX);
+        if !self.timestamp {
+            let window = &input[..input.len().min(usize::try_from(room).unwrap_or(usize::MAX))];
+            let Some(last) = memchr::memrchr(b'\n', window) else {
+                return 0;
+            };
+            let run = &input[..=last];
+            for (dir, c) in self.currents.iter_mut().enumerate() {
+                sink.write(dir, run);
+                c.bytes += run.len() as u64;
+            }
+            return run.len();
+        }
+        let mut taken = 0;
+        while let Some(end) = memchr::memchr(b'\n', &input[taken..]) {
+            let line = &input[taken..=taken + end];
+            let len = (LABEL_LEN + 1 + line.len()) as u64;
+            if len > room {
+                break;
+            }
+            room -= len;
+            let label = self.label(now());
+            for (dir, c) in self.currents.iter_mut().enumerate() {
+                sink.write(dir, &label);
+                sink.write(dir, line);
+                c.bytes += len;
+            }
+            taken += end + 1;
+        }
+        taken
     }
 
     /// At end of input: a last line without a newline gets one.
