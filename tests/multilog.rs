@@ -1,13 +1,15 @@
 //! multilog with real files: a disk that fills up while a writer keeps writing.
 //! multilog warns in upstream's words, pauses, retries, and once space is freed
-//! every line arrives, in order, once.
+//! every line arrives, in order, once. And whenever multilog waits for input,
+//! everything it has read is in `current`.
 
 mod support;
 
 use conformance::tempdir::TempDir;
-use std::process::Command;
-use std::time::Duration;
-use support::wait_with_deadline;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{both, wait_with_deadline};
 
 /// Runs in a mount namespace of its own, so the small tmpfs is seen by no one else.
 const DISK_FULL: &str = r#"
@@ -54,4 +56,68 @@ fn a_full_disk_loses_no_line() {
         out,
         "multilog found the disk full\nmultilog exited 0\nevery line arrived\n"
     );
+}
+
+/// Whether `path` comes to hold exactly `want` within ten seconds.
+fn comes_to_hold(path: &std::path::Path, want: &[u8]) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if std::fs::read(path).is_ok_and(|got| got == want) {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// While input streams in, ours writes whole pages and holds the rest back; once
+/// the writer pauses, all of it must be in `current`, whatever the sizes of the
+/// writes (one line, exactly one read's worth, several reads' worth).
+#[test]
+fn what_was_read_is_in_current_when_the_writer_pauses() {
+    let line = |i: usize| format!("line {i:06} of some length {}\n", "x".repeat(i % 90));
+    let mut next = 0;
+    let mut block = |bytes: usize| {
+        let mut out = String::new();
+        while out.len() < bytes {
+            out += &line(next);
+            next += 1;
+        }
+        out.into_bytes()
+    };
+    // A block of exactly 32768 bytes of whole lines, as one read of ours takes.
+    let mut exact = block(32_000);
+    let pad = 32_768 - exact.len() - 1;
+    exact.extend(std::iter::repeat_n(b'p', pad));
+    exact.push(b'\n');
+    let blocks = [block(1), exact, block(100_000), block(5_000), block(300_000)];
+    for (side, mut multilog) in both("multilog") {
+        let scratch = TempDir::new("multilog-pause").unwrap();
+        let dir = scratch.path().join("log");
+        let mut child = multilog
+            .args(["s16777215", dir.to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("multilog");
+        let mut stdin = child.stdin.take().unwrap();
+        let mut written = Vec::new();
+        for (k, b) in blocks.iter().enumerate() {
+            stdin.write_all(b).unwrap();
+            written.extend_from_slice(b);
+            if !comes_to_hold(&dir.join("current"), &written) {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{side}: block {k} ({} bytes) is not all in current", b.len());
+            }
+        }
+        drop(stdin);
+        assert!(
+            wait_with_deadline(&mut child, Duration::from_secs(10)).success(),
+            "{side}"
+        );
+    }
 }

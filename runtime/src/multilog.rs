@@ -31,6 +31,12 @@ const CHUNK: usize = 32 * 1024;
 /// After this many bytes written to a current, its writeback to disk is started, so
 /// that the fsync before the next rotation finds little left to wait for.
 const WRITEBACK_EVERY: usize = 1 << 20;
+/// While more input is waiting, output goes to `current` in whole pieces of this
+/// size, aligned in the file: the kernel then fills whole (large) pages of its cache
+/// at once, where a write that ends inside a page has it zero the rest and fill it
+/// again at the next write. Measured here, `multilog s16777215` on 200 MB of lines:
+/// 0.19 s against 0.28 when each write ended at a line's end.
+const ALIGNED: u64 = 32 * 1024;
 /// How long upstream pauses after every warning.
 const PAUSE: Duration = Duration::from_secs(5);
 const APPEND: OFlag = OFlag::O_WRONLY
@@ -74,6 +80,8 @@ struct LogDir {
     current: OwnedFd,
     /// Output for `current` not yet written.
     pending: Vec<u8>,
+    /// How many bytes have been written to `current`: where the next write lands.
+    current_len: u64,
     /// Bytes written to `current` since its writeback was last started.
     unsynced: usize,
     _lock: std::fs::File,
@@ -88,7 +96,23 @@ impl LogDir {
 
     /// Writes what is pending to `current`, however long the disk stays full.
     fn flush(&mut self) {
-        let mut rest = &self.pending[..];
+        self.write_pending(self.pending.len());
+    }
+
+    /// Writes what is pending up to the last `ALIGNED` boundary of `current`,
+    /// keeping the rest for the next write.
+    fn flush_aligned(&mut self) {
+        let past_boundary = ((self.current_len + self.pending.len() as u64) % ALIGNED) as usize;
+        self.write_pending(self.pending.len().saturating_sub(past_boundary));
+    }
+
+    /// Writes the first `len` bytes pending to `current`, however long the disk
+    /// stays full.
+    fn write_pending(&mut self, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let mut rest = &self.pending[..len];
         while !rest.is_empty() {
             match nix::unistd::write(&self.current, rest) {
                 Ok(n) if n > 0 => rest = &rest[n..],
@@ -103,8 +127,9 @@ impl LogDir {
                 ),
             }
         }
-        self.unsynced += self.pending.len();
-        self.pending.clear();
+        self.unsynced += len;
+        self.current_len += len as u64;
+        self.pending.drain(..len);
         if self.unsynced >= WRITEBACK_EVERY {
             self.unsynced = 0;
             crate::process::start_writeback(&self.current);
@@ -147,6 +172,7 @@ impl LogDir {
                 if let Err(e) = fchmod(&self.current, mode(0o644)) {
                     fatal(PROG, &[b"unable to set mode of ", &path], Some(e));
                 }
+                self.current_len = 0;
             }
             Step::NewCurrent => {
                 let path = self.file("current");
@@ -156,6 +182,7 @@ impl LogDir {
                 retry(&[b"unable to set mode of ", &path, b", pausing"], || {
                     fchmod(&self.current, mode(0o644))
                 });
+                self.current_len = 0;
             }
             Step::Chmod(file, bits) => {
                 let path = self.file(file);
@@ -360,6 +387,7 @@ fn restart(dir: &Dir, start: &OwnedFd) -> (LogDir, u64) {
             .try_clone()
             .unwrap_or_else(|e| fatal(PROG, &[b"out of descriptors"], Some(errno_of(&e)))),
         pending: Vec::with_capacity(2 * CHUNK),
+        current_len: 0,
         unsynced: 0,
         _lock: lock,
     };
@@ -376,6 +404,7 @@ fn restart(dir: &Dir, start: &OwnedFd) -> (LogDir, u64) {
             if let Err(e) = fchmod(&log.current, mode(0o644)) {
                 fatal(PROG, &[b"unable to set mode of ", &file], Some(e));
             }
+            log.current_len = size;
             (log, size)
         }
         Recovery::Repair(steps) => {
@@ -401,7 +430,7 @@ impl Sink for Outputs {
         let d = &mut self.dirs[dir];
         d.pending.extend_from_slice(bytes);
         if d.pending.len() >= CHUNK {
-            d.flush();
+            d.flush_aligned();
         }
     }
 
@@ -421,6 +450,27 @@ impl Sink for Outputs {
 impl Outputs {
     /// Writes everything pending: stderr, status files, then each directory.
     fn flush(&mut self) {
+        self.write_echo_and_status();
+        for d in &mut self.dirs {
+            d.flush();
+        }
+    }
+
+    /// As `flush`, but each directory's output only up to an `ALIGNED` boundary:
+    /// for when more input is already waiting.
+    fn flush_aligned(&mut self) {
+        self.write_echo_and_status();
+        for d in &mut self.dirs {
+            d.flush_aligned();
+        }
+    }
+
+    /// Whether some output read from the input is still unwritten.
+    fn holding(&self) -> bool {
+        self.dirs.iter().any(|d| !d.pending.is_empty())
+    }
+
+    fn write_echo_and_status(&mut self) {
         if !self.echo.is_empty() {
             to_stderr(&self.echo);
             self.echo.clear();
@@ -438,9 +488,6 @@ impl Outputs {
                     }
                 }
             }
-        }
-        for d in &mut self.dirs {
-            d.flush();
         }
     }
 
@@ -528,9 +575,22 @@ pub fn run(script: &Script) -> i32 {
             PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
             PollFd::new(wake_read.as_fd(), PollFlags::POLLIN),
         ];
+        // Output is held back only while more input is already waiting: before
+        // multilog waits, everything it has read is written.
+        let holding = out.holding();
+        let timeout = if holding {
+            PollTimeout::ZERO
+        } else {
+            PollTimeout::NONE
+        };
         // A signal makes poll fail with EINTR, without saying so in the events:
         // read stdin only when poll says it is ready, and look at the flags again.
-        let ready = poll(&mut fds, PollTimeout::NONE).is_ok_and(|n| n > 0);
+        let polled = poll(&mut fds, timeout);
+        if holding && polled == Ok(0) {
+            out.flush();
+            continue;
+        }
+        let ready = polled.is_ok_and(|n| n > 0);
         if fds[1].any().unwrap_or(false) {
             while matches!(nix::unistd::read(&wake_read, &mut drain), Ok(n) if n > 0) {}
             continue;
@@ -556,7 +616,12 @@ pub fn run(script: &Script) -> i32 {
             || *arrived.get_or_insert_with(crate::clock::now),
             &mut out,
         );
-        out.flush();
+        // A read that filled the buffer probably left more input waiting.
+        if n == want {
+            out.flush_aligned();
+        } else {
+            out.flush();
+        }
     }
     lines.finish(&mut out);
     out.close();
