@@ -101,6 +101,11 @@ fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64
         Feed::File => gated.stdin(File::open(input).expect("input")),
         Feed::LinePerWrite => gated.stdin(Stdio::piped()),
     };
+    // Read before the clock starts: the time to read it is not the program's.
+    let lines = match feed {
+        Feed::File => Vec::new(),
+        Feed::LinePerWrite => std::fs::read(input).expect("input"),
+    };
     // Whatever an earlier run left dirty (cat's output is not synced) is written out
     // now, not by the kernel's flusher in the middle of this run.
     nix::unistd::sync();
@@ -120,12 +125,8 @@ fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64
     // Fed from a thread of its own: the program stops at ptrace events, which only
     // the loop below ends.
     let feeder = child.stdin.take().map(|mut pipe| {
-        let input = input.to_path_buf();
         std::thread::spawn(move || {
-            for line in std::fs::read(input)
-                .expect("input")
-                .split_inclusive(|&c| c == b'\n')
-            {
+            for line in lines.split_inclusive(|&c| c == b'\n') {
                 pipe.write_all(line).expect("write");
             }
         })
