@@ -16,6 +16,7 @@ use nix::sys::stat::{Mode, fchmod};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{Whence, fchdir, fsync, lseek};
 use std::ffi::CStr;
+use std::io::IoSlice;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -106,16 +107,47 @@ impl LogDir {
         self.write_pending(self.pending.len().saturating_sub(past_boundary));
     }
 
-    /// Writes the first `len` bytes pending to `current`, however long the disk
-    /// stays full.
+    /// Adds `bytes` to the output for `current`. Once that reaches `CHUNK` bytes,
+    /// it is written up to its last `ALIGNED` boundary, the part in `bytes` from
+    /// where it lies (no copy), and the rest kept.
+    fn append(&mut self, bytes: &[u8]) {
+        let total = self.pending.len() + bytes.len();
+        if total < CHUNK {
+            self.pending.extend_from_slice(bytes);
+            return;
+        }
+        let aligned = total - ((self.current_len + total as u64) % ALIGNED) as usize;
+        if aligned <= self.pending.len() {
+            self.pending.extend_from_slice(bytes);
+            self.write_pending(aligned);
+        } else {
+            let (now, later) = bytes.split_at(aligned - self.pending.len());
+            self.write_current(&self.pending, now);
+            self.wrote(aligned);
+            self.pending.clear();
+            self.pending.extend_from_slice(later);
+        }
+    }
+
+    /// Writes the first `len` bytes pending to `current`.
     fn write_pending(&mut self, len: usize) {
         if len == 0 {
             return;
         }
-        let mut rest = &self.pending[..len];
-        while !rest.is_empty() {
-            match nix::unistd::write(&self.current, rest) {
-                Ok(n) if n > 0 => rest = &rest[n..],
+        self.write_current(&self.pending[..len], &[]);
+        self.wrote(len);
+        self.pending.drain(..len);
+    }
+
+    /// Writes `first` then `second` to `current` (one system call), however long
+    /// the disk stays full.
+    fn write_current(&self, first: &[u8], second: &[u8]) {
+        let mut parts = [IoSlice::new(first), IoSlice::new(second)];
+        let mut parts = &mut parts[..];
+        IoSlice::advance_slices(&mut parts, 0);
+        while !parts.is_empty() {
+            match nix::sys::uio::writev(&self.current, parts) {
+                Ok(n) if n > 0 => IoSlice::advance_slices(&mut parts, n),
                 Ok(_) => pause(
                     &[b"unable to write to ", &self.path, b"/current, pausing"],
                     Some(Errno::EIO),
@@ -127,9 +159,12 @@ impl LogDir {
                 ),
             }
         }
+    }
+
+    /// After `len` bytes were written to `current`.
+    fn wrote(&mut self, len: usize) {
         self.unsynced += len;
         self.current_len += len as u64;
-        self.pending.drain(..len);
         if self.unsynced >= WRITEBACK_EVERY {
             self.unsynced = 0;
             crate::process::start_writeback(&self.current);
@@ -427,11 +462,7 @@ struct Outputs {
 
 impl Sink for Outputs {
     fn write(&mut self, dir: usize, bytes: &[u8]) {
-        let d = &mut self.dirs[dir];
-        d.pending.extend_from_slice(bytes);
-        if d.pending.len() >= CHUNK {
-            d.flush_aligned();
-        }
+        self.dirs[dir].append(bytes);
     }
 
     fn rotate(&mut self, dir: usize) {
