@@ -242,9 +242,9 @@ pub fn run_all(sides: &Sides, runs: usize) {
         "\nmultilog: median of {runs} alternating runs; throughput in MB/s; peak resident memory in kB (smaps at exit)"
     );
     println!(
-        "| script | input MB | ours | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
+        "| script | input MB | ours | ours, slowest–fastest run | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (label, script, input, feed, labelled, expected) in cases {
         let size = std::fs::metadata(input).expect("input").len() as f64 / 1e6;
         let want = expected(&std::fs::read(input).expect("input"));
@@ -272,11 +272,15 @@ pub fn run_all(sides: &Sides, runs: usize) {
             command.args(["-c", "cat > cat.out"]);
             cat.push(run(command, input, feed, &dir).0);
         }
+        // Ours depends on the disk (an fsync before each rotation): its spread shows
+        // how much the disk moved during the runs.
+        let slowest = size / times[0].iter().max().expect("runs").as_secs_f64();
+        let fastest = size / times[0].iter().min().expect("runs").as_secs_f64();
         let [o, u] = times.map(|t| size / median(t).as_secs_f64());
         let c = size / median(cat).as_secs_f64();
         let [ro, ru] = rss.map(median);
         println!(
-            "| {label} | {size:.0} | {o:.0} | {u:.0} | {:.2}x | {c:.0} | {:.2} | {ro} | {ru} | {:.2} |",
+            "| {label} | {size:.0} | {o:.0} | {slowest:.0}–{fastest:.0} | {u:.0} | {:.2}x | {c:.0} | {:.2} | {ro} | {ru} | {:.2} |",
             o / u,
             o / c,
             ro as f64 / ru as f64
