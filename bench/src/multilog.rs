@@ -101,10 +101,15 @@ fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64
         Feed::File => gated.stdin(File::open(input).expect("input")),
         Feed::LinePerWrite => gated.stdin(Stdio::piped()),
     };
-    // Read before the clock starts: the time to read it is not the program's.
-    let lines = match feed {
-        Feed::File => Vec::new(),
-        Feed::LinePerWrite => std::fs::read(input).expect("input"),
+    // Read and cut into lines before the clock starts: the writer then spends its
+    // time in write(2) alone, the time to read and cut not being the program's.
+    let (text, ends) = match feed {
+        Feed::File => (Vec::new(), Vec::new()),
+        Feed::LinePerWrite => {
+            let text = std::fs::read(input).expect("input");
+            let ends: Vec<usize> = memchr::memchr_iter(b'\n', &text).map(|i| i + 1).collect();
+            (text, ends)
+        }
     };
     // Whatever an earlier run left dirty (cat's output is not synced) is written out
     // now, not by the kernel's flusher in the middle of this run.
@@ -126,9 +131,12 @@ fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64
     // the loop below ends.
     let feeder = child.stdin.take().map(|mut pipe| {
         std::thread::spawn(move || {
-            for line in lines.split_inclusive(|&c| c == b'\n') {
-                pipe.write_all(line).expect("write");
+            let mut start = 0;
+            for end in ends {
+                pipe.write_all(&text[start..end]).expect("write");
+                start = end;
             }
+            pipe.write_all(&text[start..]).expect("write");
         })
     });
     let mut resident = 0;
