@@ -134,6 +134,7 @@ impl LogDir {
     fn write_current(&self, first: &[u8], second: &[u8]) {
         let mut parts = [IoSlice::new(first), IoSlice::new(second)];
         let mut parts = &mut parts[..];
+        // Drops empty parts: with nothing to write, no write.
         IoSlice::advance_slices(&mut parts, 0);
         while !parts.is_empty() {
             match nix::sys::uio::writev(&self.current, parts) {
