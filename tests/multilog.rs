@@ -8,8 +8,8 @@ mod support;
 use conformance::tempdir::TempDir;
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-use support::{both, wait_with_deadline};
+use std::time::Duration;
+use support::{both, poll_until, wait_with_deadline};
 
 /// Runs in a mount namespace of its own, so the small tmpfs is seen by no one else.
 const DISK_FULL: &str = r#"
@@ -60,18 +60,9 @@ fn a_full_disk_loses_no_line() {
 
 /// Whether `path` comes to hold exactly `want` within ten seconds.
 fn comes_to_hold(path: &std::path::Path, want: &[u8]) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if std::fs::read(path).is_ok_and(|got| got == want) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
+    poll_until(Duration::from_secs(10), Duration::from_millis(50), || {
+        std::fs::read(path).is_ok_and(|got| got == want)
+    })
 }
 
 /// While input streams in, ours writes whole pages and holds the rest back; once

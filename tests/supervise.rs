@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-use support::{ours, random_bytes, upstream, wait_with_deadline};
+use support::{ours, poll_until, random_bytes, upstream, wait_with_deadline};
 
 const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -28,14 +28,9 @@ fn service(scratch: &TempDir, script: &str) -> PathBuf {
 }
 
 /// Polls `cond` until it holds or the deadline passes (then panics with `what`).
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + PATIENCE;
-    let mut pause = Duration::from_millis(1);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
-    }
+fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    let polled = poll_until(PATIENCE, Duration::from_millis(20), cond);
+    assert!(polled, "timed out waiting until {what}");
 }
 
 fn record(dir: &Path) -> Option<Record> {

@@ -16,19 +16,14 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::wait_with_deadline;
+use support::{poll_until, wait_with_deadline};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Polls `cond` until it holds or `within` passes (then panics with `what`).
-fn wait_until(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    let mut pause = Duration::from_millis(1);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
+fn wait_until(what: &str, within: Duration, cond: impl FnMut() -> bool) {
+    let polled = poll_until(within, Duration::from_millis(50), cond);
+    assert!(polled, "timed out waiting until {what}");
 }
 
 /// A scratch area with `bin/` holding our programs under their names, and the

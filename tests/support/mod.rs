@@ -117,6 +117,21 @@ impl Output {
     }
 }
 
+/// Polls `cond` until it holds (true) or `within` passes (false), pausing from 1 ms
+/// up to `longest` between tries.
+pub fn poll_until(within: Duration, longest: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    let mut pause = Duration::from_millis(1);
+    while !cond() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(longest);
+    }
+    true
+}
+
 /// Waits for `child` to exit, killing it (by its pid) if it does not within `within`.
 pub fn wait_with_deadline(child: &mut Child, within: Duration) -> std::process::ExitStatus {
     let deadline = Instant::now() + within;
