@@ -112,3 +112,64 @@ fn what_was_read_is_in_current_when_the_writer_pauses() {
         );
     }
 }
+
+/// The rotated files of `dir`, oldest first, and whether `current` is empty.
+fn rotated(dir: &std::path::Path) -> (Vec<Vec<u8>>, bool) {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.file_name()))
+                .filter(|n| n.to_string_lossy().starts_with('@'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let files = names
+        .iter()
+        .map(|n| std::fs::read(dir.join(n)).unwrap_or_default())
+        .collect();
+    let current_empty = std::fs::metadata(dir.join("current")).is_ok_and(|m| m.len() == 0);
+    (files, current_empty)
+}
+
+/// A signal that comes while multilog waits for input is acted on then, not when
+/// the next line comes: each SIGALRM rotates at once, and SIGTERM between lines
+/// ends it at once (exit 0), input still open.
+#[test]
+fn signals_reach_a_waiting_multilog_every_time() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    const ROUNDS: usize = 25;
+    for (side, mut multilog) in both("multilog") {
+        let scratch = TempDir::new("multilog-signals").unwrap();
+        let dir = scratch.path().join("log");
+        let mut child = multilog
+            .args(["n100", dir.to_str().unwrap()])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("multilog");
+        let pid = Pid::from_raw(child.id() as i32);
+        let mut stdin = child.stdin.take().unwrap();
+        let mut sent = Vec::new();
+        for round in 0..ROUNDS {
+            let line = format!("round {round}\n");
+            stdin.write_all(line.as_bytes()).unwrap();
+            let arrived = comes_to_hold(&dir.join("current"), line.as_bytes());
+            kill(pid, Signal::SIGALRM).unwrap();
+            sent.push(line.into_bytes());
+            let rotated_at_once = arrived
+                && poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+                    rotated(&dir) == (sent.clone(), true)
+                });
+            if !rotated_at_once {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{side}: round {round}: {:?}", rotated(&dir));
+            }
+        }
+        kill(pid, Signal::SIGTERM).unwrap();
+        let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+        drop(stdin);
+        assert!(status.success(), "{side}: {status:?}");
+    }
+}
