@@ -3,14 +3,16 @@
 //!
 //! Unsafe code is denied everywhere but in a few small functions of `process`
 //! (fork, a vfork-like start, ending a child whose exec failed, placing a
-//! descriptor at a fixed number, ignoring SIGPIPE, starting writeback), each with its
-//! reason.
+//! descriptor at a fixed number, ignoring SIGPIPE, starting writeback) and of
+//! `input` (a signal action that puts one descriptor in another's place, a read
+//! that does not wait), each with its reason.
 #![deny(unsafe_code)]
 
 pub mod account;
 pub mod clock;
 pub mod errstr;
 pub mod exec;
+pub mod input;
 pub mod io;
 pub mod message;
 pub mod multilog;

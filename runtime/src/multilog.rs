@@ -3,6 +3,7 @@
 //! out on real files. A failed step is retried after a warning and a five-second
 //! pause, as upstream: no line is dropped when the disk fills up.
 
+use crate::input::Input;
 use crate::io::errno_of;
 use crate::message::{fatal, to_stderr, warn};
 use crate::process::{Forked, fork};
@@ -534,23 +535,15 @@ pub fn run(script: &Script) -> i32 {
     let start = open(".", READ, Mode::empty())
         .unwrap_or_else(|e| fatal(PROG, &[b"unable to switch to current directory"], Some(e)));
 
-    let (wake_read, wake_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
-        .unwrap_or_else(|e| fatal(PROG, &[b"unable to create pipe"], Some(e)));
     let (term, alarm) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let registered = signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())
         .and(signal_hook::flag::register(
             signal_hook::consts::SIGALRM,
             alarm.clone(),
         ))
-        .and(wake_write.try_clone())
-        .and_then(|w| signal_hook::low_level::pipe::register(signal_hook::consts::SIGTERM, w))
-        .and(signal_hook::low_level::pipe::register(
-            signal_hook::consts::SIGALRM,
-            wake_write,
-        ));
-    if let Err(e) = registered {
-        fatal(PROG, &[b"unable to catch signals"], Some(errno_of(&e)));
-    }
+        .and_then(|_| Input::new(&[signal_hook::consts::SIGTERM, signal_hook::consts::SIGALRM]));
+    let mut input =
+        registered.unwrap_or_else(|e| fatal(PROG, &[b"unable to catch signals"], Some(errno_of(&e))));
 
     let status: Vec<(Vec<u8>, OwnedFd)> = script
         .status_files
@@ -581,10 +574,14 @@ pub fn run(script: &Script) -> i32 {
     };
     let mut lines = Lines::new(script, &sizes);
 
-    let stdin = std::io::stdin();
     let mut buf = vec![0u8; CHUNK];
-    let mut drain = [0u8; 64];
     loop {
+        // A signal since the last look left `input` at its end: put fd 0 back
+        // before looking at the flags the signal set. Should that fail, the read
+        // below finds the end of input.
+        if input.interrupted() {
+            let _ = input.restore();
+        }
         if alarm.swap(false, Ordering::SeqCst) {
             lines.rotate_all(&mut out);
             out.flush();
@@ -593,40 +590,36 @@ pub fn run(script: &Script) -> i32 {
         if stopping && lines.between_lines() {
             break;
         }
-        let mut fds = [
-            PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
-            PollFd::new(wake_read.as_fd(), PollFlags::POLLIN),
-        ];
-        // Output is held back only while more input is already waiting: before
-        // multilog waits, everything it has read is written.
-        let holding = out.holding();
-        let timeout = if holding {
-            PollTimeout::ZERO
-        } else {
-            PollTimeout::NONE
-        };
-        // A signal makes poll fail with EINTR, without saying so in the events:
-        // read stdin only when poll says it is ready, and look at the flags again.
-        let polled = poll(&mut fds, timeout);
-        if holding && polled == Ok(0) {
-            out.flush();
-            continue;
-        }
-        let ready = polled.is_ok_and(|n| n > 0);
-        if fds[1].any().unwrap_or(false) {
-            while matches!(nix::unistd::read(&wake_read, &mut drain), Ok(n) if n > 0) {}
-            continue;
-        }
-        if !ready || !fds[0].any().unwrap_or(false) {
-            continue;
-        }
         // After SIGTERM, the rest of the line a byte at a time, to leave the next
         // line unread.
         let want = if stopping { 1 } else { buf.len() };
-        let n = match nix::unistd::read(stdin.as_fd(), &mut buf[..want]) {
+        // Output is held back only while more input is already waiting: before
+        // multilog waits, everything it has read is written.
+        let waiting = if out.holding() {
+            input.read_waiting(&mut buf[..want])
+        } else {
+            Err(Errno::EAGAIN)
+        };
+        let got = match waiting {
+            Err(Errno::EAGAIN) => {
+                out.flush();
+                nix::unistd::read(input.as_fd(), &mut buf[..want])
+            }
+            got => got,
+        };
+        let n = match got {
+            Ok(0) if input.interrupted() => continue,
             Ok(0) => break,
             Ok(n) => n,
-            Err(Errno::EINTR | Errno::EAGAIN) => continue,
+            Err(Errno::EINTR) => continue,
+            // fd 0 is non-blocking: wait until it is readable (a signal makes it so).
+            Err(Errno::EAGAIN) => {
+                let _ = poll(
+                    &mut [PollFd::new(input.as_fd(), PollFlags::POLLIN)],
+                    PollTimeout::NONE,
+                );
+                continue;
+            }
             // Upstream takes a read error for the end of input.
             Err(_) => break,
         };

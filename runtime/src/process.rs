@@ -1,4 +1,4 @@
-//! Creating processes. The one place this crate needs `unsafe`.
+//! Creating processes: most of the few places this crate needs `unsafe`.
 
 use nix::errno::Errno;
 use nix::unistd::{ForkResult, Pid};
