@@ -223,7 +223,7 @@ fn a_non_blocking_stdin_is_waited_for() {
     use nix::unistd::Pid;
     let scratch = TempDir::new("multilog-nonblocking").unwrap();
     let dir = scratch.path().join("log");
-    let (reader, writer) = nix::unistd::pipe().unwrap();
+    let (reader, writer) = nix::unistd::pipe2(OFlag::O_CLOEXEC).unwrap();
     fcntl(&reader, FcntlArg::F_SETFL(OFlag::O_NONBLOCK)).unwrap();
     let mut child = support::ours("multilog")
         .arg(&dir)
@@ -244,4 +244,45 @@ fn a_non_blocking_stdin_is_waited_for() {
     kill(Pid::from_raw(child.id() as i32), Signal::SIGTERM).unwrap();
     let status = wait_with_deadline(&mut child, Duration::from_secs(10));
     assert!(status.success(), "{status:?}");
+}
+
+/// Started with SIGTERM and SIGALRM blocked (a signal mask survives exec), multilog
+/// still acts on them, as upstream does: it unblocks them.
+#[test]
+fn signals_blocked_at_start_are_unblocked() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    const BLOCKED: &str = "use POSIX; \
+        sigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGTERM, SIGALRM)) or die; \
+        my $program = shift; exec { $program } @ARGV or die";
+    for (side, multilog) in both("multilog") {
+        let scratch = TempDir::new("multilog-blocked").unwrap();
+        let dir = scratch.path().join("log");
+        let mut child = Command::new("perl")
+            .args(["-e", BLOCKED])
+            .arg(multilog.get_program())
+            .arg("multilog")
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("perl");
+        let pid = Pid::from_raw(child.id() as i32);
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"one\n").unwrap();
+        let arrived = comes_to_hold(&dir.join("current"), b"one\n");
+        kill(pid, Signal::SIGALRM).unwrap();
+        let rotated_at_once = arrived
+            && poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+                rotated(&dir) == (vec![b"one\n".to_vec()], true)
+            });
+        if !rotated_at_once {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{side}: SIGALRM did not rotate: {:?}", rotated(&dir));
+        }
+        kill(pid, Signal::SIGTERM).unwrap();
+        let status = wait_with_deadline(&mut child, Duration::from_secs(10));
+        drop(stdin);
+        assert!(status.success(), "{side}: {status:?}");
+    }
 }

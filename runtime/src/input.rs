@@ -5,14 +5,18 @@
 //! queue at every write into it, for as long as the pipe lives: a writer of single
 //! lines then pays for a wake-up at each line (multilog fed a line per write took
 //! 10–18% longer here). So multilog does not poll its input: it waits in
-//! read(2) itself, on a copy of fd 0, and each of those signals puts a pipe already
-//! at end of file in the copy's place (dup3 is safe in a signal handler):
-//! - a signal that comes before the read starts leaves the read nothing to wait for;
+//! read(2) itself, on a copy of fd 0, and each of those signals puts a descriptor
+//! that cannot be read (opened with O_PATH) in the copy's place (dup3 is safe in a
+//! signal handler):
+//! - a signal that comes before the read starts makes the read fail at once;
 //! - a signal that comes while the read sleeps restarts it (the handlers have
-//!   SA_RESTART), and the restarted read finds the ended pipe under the same number.
+//!   SA_RESTART), and the restarted read finds the placeholder under the same
+//!   number, and fails.
 //!
-//! Either way the read returns 0 with [`Input::interrupted`] true; the caller puts
-//! fd 0 back ([`Input::restore`]) and looks at what the signal's flag says.
+//! Either way the read fails (EBADF) with [`Input::interrupted`] true; the caller
+//! puts fd 0 back ([`Input::restore`]) and looks at what the signal's flag says. A
+//! read that returns 0 is always the end of input: a terminal's end of input
+//! comes once only, and must not be taken for a signal's doing.
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -22,35 +26,34 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct Input {
-    /// What reads go to: fd 0's file, or after a signal the ended pipe.
+    /// What reads go to: fd 0's file, or after a signal the placeholder.
     copy: OwnedFd,
-    /// The read end of a pipe whose write end is closed: at end of file forever.
-    ended: OwnedFd,
+    /// A descriptor every read of which fails: `/` opened with O_PATH.
+    placeholder: OwnedFd,
     /// Set by a signal before it replaces `copy`; cleared by [`Input::restore`].
     swapped: Arc<AtomicBool>,
     actions: Vec<signal_hook::SigId>,
 }
 
 impl Input {
-    /// fd 0, read through a copy that each of `signals` interrupts. A closed fd 0
-    /// reads as its end, as upstream's multilog takes a read error for the end.
+    /// fd 0 (which must be open), read through a copy that each of `signals`
+    /// interrupts.
     pub fn new(signals: &[c_int]) -> std::io::Result<Input> {
-        let stdin = std::io::stdin().as_fd().try_clone_to_owned();
-        let (ended, writer) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
-        drop(writer);
-        let copy = match stdin {
-            Ok(fd) => fd,
-            Err(_) => ended.try_clone()?,
-        };
+        let copy = std::io::stdin().as_fd().try_clone_to_owned()?;
+        let placeholder = nix::fcntl::open(
+            "/",
+            OFlag::O_PATH | OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )?;
         let swapped = Arc::new(AtomicBool::new(false));
         let mut input = Input {
             copy,
-            ended,
+            placeholder,
             swapped,
             actions: Vec::new(),
         };
         for &signal in signals {
-            let (ended, copy) = (input.ended.as_raw_fd(), input.copy.as_raw_fd());
+            let (placeholder, copy) = (input.placeholder.as_raw_fd(), input.copy.as_raw_fd());
             let swapped = input.swapped.clone();
             let action = move || {
                 swapped.store(true, Ordering::SeqCst);
@@ -59,7 +62,7 @@ impl Input {
                 // close); it allocates nothing and takes no lock.
                 #[allow(unsafe_code)]
                 unsafe {
-                    nix::libc::dup3(ended, copy, nix::libc::O_CLOEXEC);
+                    nix::libc::dup3(placeholder, copy, nix::libc::O_CLOEXEC);
                 }
             };
             // SAFETY: the action is async-signal-safe: an atomic store and dup3.
@@ -71,8 +74,9 @@ impl Input {
     }
 
     /// Reads what is already waiting, without waiting for more (preadv2 with
-    /// RWF_NOWAIT, which leaves no mark on a pipe, where a poll would): EAGAIN
-    /// when nothing is waiting, or when the kind of file cannot tell.
+    /// RWF_NOWAIT, which leaves no mark on a pipe, where a poll would). Fails when
+    /// nothing is waiting, when the kind of file cannot tell (a FIFO, a terminal),
+    /// or when the system refuses the call: a blocking read then says which.
     pub fn read_waiting(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         use nix::libc;
         let part = libc::iovec {
@@ -83,15 +87,11 @@ impl Input {
         // offset -1 reads at the file's position, as read(2).
         #[allow(unsafe_code)]
         let n = unsafe { libc::preadv2(self.copy.as_raw_fd(), &part, 1, -1, libc::RWF_NOWAIT) };
-        match Errno::result(n) {
-            Ok(n) => Ok(n as usize),
-            Err(Errno::EOPNOTSUPP) => Err(Errno::EAGAIN),
-            Err(e) => Err(e),
-        }
+        Errno::result(n).map(|n| n as usize)
     }
 
     /// Whether a signal has replaced fd 0 since the last [`Input::restore`]: a
-    /// read that returned 0 need not be the end of input then.
+    /// read that failed need not have failed on the input then.
     pub fn interrupted(&self) -> bool {
         self.swapped.load(Ordering::SeqCst)
     }
@@ -117,5 +117,35 @@ impl Drop for Input {
         for id in self.actions.drain(..) {
             signal_hook::low_level::unregister(id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::signal::{Signal, raise};
+    use nix::sys::stat::fstat;
+
+    /// After a signal, a read of the input fails (it does not return 0, which a
+    /// terminal's end of input does once only), until the input is restored, to fd
+    /// 0's own file. SIGUSR2: no other test of this process uses it.
+    #[test]
+    fn a_signal_makes_reads_fail_until_restored() {
+        let mut input = Input::new(&[Signal::SIGUSR2 as c_int]).unwrap();
+        let same_as_stdin = |input: &Input| {
+            let (a, b) = (
+                fstat(input.as_fd()).unwrap(),
+                fstat(std::io::stdin().as_fd()).unwrap(),
+            );
+            (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+        };
+        assert!(!input.interrupted() && same_as_stdin(&input));
+        raise(Signal::SIGUSR2).unwrap();
+        assert!(input.interrupted());
+        let mut buf = [0u8; 16];
+        assert!(nix::unistd::read(input.as_fd(), &mut buf).is_err());
+        assert!(input.read_waiting(&mut buf).is_err());
+        input.restore().unwrap();
+        assert!(!input.interrupted() && same_as_stdin(&input));
     }
 }

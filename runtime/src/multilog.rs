@@ -14,6 +14,7 @@ use model::multilog::script::{Dir, Script};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigSet, Signal};
 use nix::sys::stat::{Mode, fchmod};
 use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{Whence, fchdir, fsync, lseek};
@@ -363,6 +364,9 @@ impl LogDir {
 /// In the processor's process: `previous` on 0, `processed` on 1, `state` on 4,
 /// `newstate` on 5, then `/bin/sh -c command`. Never returns.
 fn run_processor(command: &[u8]) -> ! {
+    // First of all: a signal caught here would run multilog's handlers, which put
+    // a placeholder on the number of its copy of fd 0, 4 or 5 (see `Input`).
+    crate::process::default_signals(&[Signal::SIGTERM, Signal::SIGALRM]);
     let setup = || -> Result<std::convert::Infallible, Errno> {
         for (name, flags, target) in [
             ("previous", READ, 0),
@@ -535,6 +539,11 @@ pub fn run(script: &Script) -> i32 {
     let start = open(".", READ, Mode::empty())
         .unwrap_or_else(|e| fatal(PROG, &[b"unable to switch to current directory"], Some(e)));
 
+    // A blocked mask survives exec; upstream unblocks both signals, so does this.
+    let mut signals = SigSet::empty();
+    signals.add(Signal::SIGTERM);
+    signals.add(Signal::SIGALRM);
+    let _ = signals.thread_unblock();
     let (term, alarm) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
     let registered = signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())
         .and(signal_hook::flag::register(
@@ -576,9 +585,9 @@ pub fn run(script: &Script) -> i32 {
 
     let mut buf = vec![0u8; CHUNK];
     loop {
-        // A signal since the last look left `input` at its end: put fd 0 back
-        // before looking at the flags the signal set. Should that fail, the read
-        // below finds the end of input.
+        // A signal since the last look replaced `input`: put fd 0 back before
+        // looking at the flags the signal set. Should that fail, the read below
+        // fails, which ends the input as upstream's read errors do.
         if input.interrupted() {
             let _ = input.restore();
         }
@@ -601,16 +610,16 @@ pub fn run(script: &Script) -> i32 {
             Err(Errno::EAGAIN)
         };
         let got = match waiting {
-            Err(Errno::EAGAIN) => {
+            Ok(n) => Ok(n),
+            Err(_) => {
                 out.flush();
                 nix::unistd::read(input.as_fd(), &mut buf[..want])
             }
-            got => got,
         };
         let n = match got {
-            Ok(0) if input.interrupted() => continue,
             Ok(0) => break,
             Ok(n) => n,
+            Err(_) if input.interrupted() => continue,
             Err(Errno::EINTR) => continue,
             // fd 0 is non-blocking: wait until it is readable (a signal makes it so).
             Err(Errno::EAGAIN) => {

@@ -133,6 +133,18 @@ pub fn ignore_sigpipe() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
 }
 
+/// Sets `signals` back to their default action, in a child about to exec that
+/// must not run this process's handlers (as upstream's multilog does first in the
+/// processor's child).
+#[allow(unsafe_code)]
+pub fn default_signals(signals: &[nix::sys::signal::Signal]) {
+    use nix::sys::signal::{SigHandler, signal};
+    for &s in signals {
+        // SAFETY: SIG_DFL installs no handler code.
+        let _ = unsafe { signal(s, SigHandler::SigDfl) };
+    }
+}
+
 /// Puts `fd` on descriptor number `target`, open across exec, for a child about to
 /// exec that needs its descriptors at fixed numbers (multilog's processor gets 4 and 5).
 #[allow(unsafe_code)]
