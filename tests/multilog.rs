@@ -132,6 +132,32 @@ fn rotated(dir: &std::path::Path) -> (Vec<Vec<u8>>, bool) {
     (files, current_empty)
 }
 
+/// Unless the line before did not arrive (`arrived` false), sends SIGALRM to `child`
+/// and waits up to ten seconds for `dir` to hold the rotated files `files` and an
+/// empty `current`; otherwise ends the child and fails, naming `what`.
+fn alarm_must_rotate(
+    child: &mut std::process::Child,
+    arrived: bool,
+    dir: &std::path::Path,
+    files: &[Vec<u8>],
+    what: &str,
+) {
+    use nix::sys::signal::{Signal, kill};
+    let rotated_at_once = arrived
+        && kill(nix::unistd::Pid::from_raw(child.id() as i32), Signal::SIGALRM).is_ok()
+        && poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+            rotated(dir) == (files.to_vec(), true)
+        });
+    if !rotated_at_once {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "{what}: SIGALRM did not rotate (line arrived: {arrived}): {:?}",
+            rotated(dir)
+        );
+    }
+}
+
 /// A signal that comes while multilog waits for input is acted on then, not when
 /// the next line comes: each SIGALRM rotates at once, and SIGTERM between lines
 /// ends it at once (exit 0), input still open.
@@ -160,17 +186,8 @@ fn signals_reach_a_waiting_multilog_every_time() {
         let line = format!("round {round}\n");
         stdin.write_all(line.as_bytes()).unwrap();
         let arrived = comes_to_hold(&dir.join("current"), line.as_bytes());
-        kill(pid, Signal::SIGALRM).unwrap();
         sent.push(line.into_bytes());
-        let rotated_at_once = arrived
-            && poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
-                rotated(&dir) == (sent.clone(), true)
-            });
-        if !rotated_at_once {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("round {round}: {:?}", rotated(&dir));
-        }
+        alarm_must_rotate(&mut child, arrived, &dir, &sent, &format!("round {round}"));
     }
     kill(pid, Signal::SIGTERM).unwrap();
     let status = wait_with_deadline(&mut child, Duration::from_secs(10));
@@ -270,16 +287,7 @@ fn signals_blocked_at_start_are_unblocked() {
         let mut stdin = child.stdin.take().unwrap();
         stdin.write_all(b"one\n").unwrap();
         let arrived = comes_to_hold(&dir.join("current"), b"one\n");
-        kill(pid, Signal::SIGALRM).unwrap();
-        let rotated_at_once = arrived
-            && poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
-                rotated(&dir) == (vec![b"one\n".to_vec()], true)
-            });
-        if !rotated_at_once {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{side}: SIGALRM did not rotate: {:?}", rotated(&dir));
-        }
+        alarm_must_rotate(&mut child, arrived, &dir, &[b"one\n".to_vec()], side);
         kill(pid, Signal::SIGTERM).unwrap();
         let status = wait_with_deadline(&mut child, Duration::from_secs(10));
         drop(stdin);

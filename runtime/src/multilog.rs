@@ -605,13 +605,13 @@ pub fn run(script: &Script) -> i32 {
         // Output is held back only while more input is already waiting: before
         // multilog waits, everything it has read is written.
         let waiting = if out.holding() {
-            input.read_waiting(&mut buf[..want])
+            input.read_waiting(&mut buf[..want]).ok()
         } else {
-            Err(Errno::EAGAIN)
+            None
         };
         let got = match waiting {
-            Ok(n) => Ok(n),
-            Err(_) => {
+            Some(n) => Ok(n),
+            None => {
                 out.flush();
                 nix::unistd::read(input.as_fd(), &mut buf[..want])
             }
