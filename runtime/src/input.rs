@@ -37,8 +37,8 @@ pub struct Input {
 
 impl Input {
     /// fd 0 (which must be open), read through a copy that each of `signals`
-    /// interrupts.
-    pub fn new(signals: &[c_int]) -> std::io::Result<Input> {
+    /// interrupts, after setting its flag.
+    pub fn new(signals: &[(c_int, Arc<AtomicBool>)]) -> std::io::Result<Input> {
         let copy = std::io::stdin().as_fd().try_clone_to_owned()?;
         let placeholder = nix::fcntl::open(
             "/",
@@ -52,10 +52,11 @@ impl Input {
             swapped,
             actions: Vec::new(),
         };
-        for &signal in signals {
+        for (signal, flag) in signals {
             let (placeholder, copy) = (input.placeholder.as_raw_fd(), input.copy.as_raw_fd());
-            let swapped = input.swapped.clone();
+            let (flag, swapped) = (flag.clone(), input.swapped.clone());
             let action = move || {
+                flag.store(true, Ordering::SeqCst);
                 swapped.store(true, Ordering::SeqCst);
                 // SAFETY: dup3 is a bare system call on two descriptors that stay
                 // open until this action is unregistered (in drop, before they
@@ -65,9 +66,9 @@ impl Input {
                     nix::libc::dup3(placeholder, copy, nix::libc::O_CLOEXEC);
                 }
             };
-            // SAFETY: the action is async-signal-safe: an atomic store and dup3.
+            // SAFETY: the action is async-signal-safe: atomic stores and dup3.
             #[allow(unsafe_code)]
-            let id = unsafe { signal_hook::low_level::register(signal, action) }?;
+            let id = unsafe { signal_hook::low_level::register(*signal, action) }?;
             input.actions.push(id);
         }
         Ok(input)
@@ -131,7 +132,8 @@ mod tests {
     /// 0's own file. SIGUSR2: no other test of this process uses it.
     #[test]
     fn a_signal_makes_reads_fail_until_restored() {
-        let mut input = Input::new(&[Signal::SIGUSR2 as c_int]).unwrap();
+        let caught = Arc::new(AtomicBool::new(false));
+        let mut input = Input::new(&[(Signal::SIGUSR2 as c_int, caught.clone())]).unwrap();
         let same_as_stdin = |input: &Input| {
             let (a, b) = (
                 fstat(input.as_fd()).unwrap(),
@@ -141,7 +143,7 @@ mod tests {
         };
         assert!(!input.interrupted() && same_as_stdin(&input));
         raise(Signal::SIGUSR2).unwrap();
-        assert!(input.interrupted());
+        assert!(input.interrupted() && caught.load(Ordering::SeqCst));
         let mut buf = [0u8; 16];
         assert!(nix::unistd::read(input.as_fd(), &mut buf).is_err());
         assert!(input.read_waiting(&mut buf).is_err());

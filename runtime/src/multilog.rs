@@ -545,12 +545,10 @@ pub fn run(script: &Script) -> i32 {
     signals.add(Signal::SIGALRM);
     let _ = signals.thread_unblock();
     let (term, alarm) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
-    let registered = signal_hook::flag::register(signal_hook::consts::SIGTERM, term.clone())
-        .and(signal_hook::flag::register(
-            signal_hook::consts::SIGALRM,
-            alarm.clone(),
-        ))
-        .and_then(|_| Input::new(&[signal_hook::consts::SIGTERM, signal_hook::consts::SIGALRM]));
+    let registered = Input::new(&[
+        (signal_hook::consts::SIGTERM, term.clone()),
+        (signal_hook::consts::SIGALRM, alarm.clone()),
+    ]);
     let mut input =
         registered.unwrap_or_else(|e| fatal(PROG, &[b"unable to catch signals"], Some(errno_of(&e))));
 
