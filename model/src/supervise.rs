@@ -100,6 +100,11 @@ pub struct Supervisor {
     start_pending: bool,
     /// After a failed fork: when to try again, if still wanted up.
     retry_at: Option<u64>,
+    /// The service exited within a second of its start and its restart waits for
+    /// the interval: the status keeps showing its pid until the next start, as
+    /// upstream's does (it sleeps out that second before it reaps), so that clients
+    /// reading a crash-looping service see it up. Holds the exit's time.
+    exit_unshown: Option<(u32, Tai64N)>,
     exited: bool,
 }
 
@@ -121,13 +126,15 @@ impl Supervisor {
             last_start: None,
             start_pending: false,
             retry_at: None,
+            exit_unshown: None,
             exited: false,
         }
     }
 
     /// The record the status file holds.
     pub fn record(&self) -> Record {
-        Record::new(self.stamp, self.child.unwrap_or(0), self.paused, self.want)
+        let shown = self.child.or(self.exit_unshown.map(|(pid, _)| pid));
+        Record::new(self.stamp, shown.unwrap_or(0), self.paused, self.want)
     }
 
     pub fn child(&self) -> Option<u32> {
@@ -172,6 +179,7 @@ impl Supervisor {
             Input::Control(byte) => self.control(byte, now, effects),
             Input::Spawned(pid) => {
                 self.spawning = false;
+                self.exit_unshown = None;
                 self.child = Some(pid);
                 self.paused = false;
                 self.stamp = now.wall;
@@ -180,6 +188,7 @@ impl Supervisor {
             }
             Input::SpawnFailed => {
                 self.spawning = false;
+                self.show_exit();
                 self.announce(effects);
                 effects.push(Effect::WarnForkFailed);
                 self.retry_at = Some(now.mono + FORK_RETRY);
@@ -187,14 +196,18 @@ impl Supervisor {
             Input::Reaped(pid) => {
                 if self.child == Some(pid) {
                     self.child = None;
-                    self.stamp = now.wall;
                     if !self.exiting && self.want == Want::Up {
                         self.try_start(now, false, effects);
+                    }
+                    if self.start_pending {
+                        self.exit_unshown = Some((pid, now.wall));
+                    } else {
+                        self.stamp = now.wall;
                     }
                     // A start at once is written with its pid (upstream writes the
                     // exit's record first): the new pid is in the status file one
                     // write sooner.
-                    if !self.spawning {
+                    if !self.spawning && !self.start_pending {
                         self.announce(effects);
                     }
                 }
@@ -236,6 +249,7 @@ impl Supervisor {
                 self.want = Want::Down;
                 self.start_pending = false;
                 self.retry_at = None;
+                self.show_exit();
                 if let Some(pid) = self.child {
                     effects.push(Effect::Signal(pid, Signal::Term));
                     effects.push(Effect::Signal(pid, Signal::Cont));
@@ -265,6 +279,8 @@ impl Supervisor {
             }
             b'x' => {
                 self.exiting = true;
+                self.start_pending = false;
+                self.show_exit();
                 self.announce(effects);
             }
             _ => {}
@@ -285,6 +301,13 @@ impl Supervisor {
             effects.push(Effect::Spawn { deferred });
         } else {
             self.start_pending = true;
+        }
+    }
+
+    /// Ends the showing of an exited child's pid: the status says down from its exit.
+    fn show_exit(&mut self) {
+        if let Some((_, exited)) = self.exit_unshown.take() {
+            self.stamp = exited;
         }
     }
 
@@ -319,7 +342,10 @@ mod tests {
 
         fn now(&self) -> Now {
             Now {
-                wall: Tai64N::from_unix_micros((self.mono / 1_000_000_000) as i64, 0),
+                wall: Tai64N::from_unix_micros(
+                    (self.mono / 1_000_000_000) as i64,
+                    (self.mono % 1_000_000_000 / 1000) as u32,
+                ),
                 mono: self.mono,
             }
         }
@@ -408,7 +434,6 @@ mod tests {
         h.send(Input::Control(b'd'));
         h.advance(2_000_000_000);
         insta::assert_snapshot!(h.take_log(), @r"
-            status pid 0 paused 0 want 'u'
             status pid 0 paused 0 want 'd'
             ");
     }
@@ -437,6 +462,74 @@ mod tests {
     }
 
     #[test]
+    fn a_crash_loop_reads_as_up_through_the_pause_as_upstream_does() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.take_log();
+        // Exits 0.1 s after its start: upstream sleeps out the second before it
+        // reaps, so its status keeps the dead pid until the next start. No write
+        // until then; the record still names the child that was started.
+        h.advance(100_000_000);
+        h.send(Input::Reaped(101));
+        assert_eq!(h.s.child(), None);
+        assert_eq!(h.s.record().pid, 101);
+        h.advance(900_000_000);
+        insta::assert_snapshot!(h.take_log(), @r"
+            spawn 102 deferred
+            status pid 102 paused 0 want 'u'
+            ");
+    }
+
+    #[test]
+    fn a_command_in_the_pause_is_written_at_once() {
+        for (command, expected) in [
+            (b'd', "status pid 0 paused 0 want 'd'"),
+            (b'x', "status pid 0 paused 0 want 'u'\nstatus pid 0 paused 0 want 'u'\nexit"),
+            (b'p', "status pid 101 paused 1 want 'u'"),
+            (b'o', "status pid 101 paused 0 want '\\0'"),
+        ] {
+            let mut h = Harness::new();
+            h.start(false);
+            h.take_log();
+            h.advance(300_000_000);
+            h.send(Input::Reaped(101));
+            h.advance(200_000_000);
+            h.send(Input::Control(command));
+            assert_eq!(h.take_log(), expected, "{}", command as char);
+        }
+    }
+
+    #[test]
+    fn a_stop_in_the_pause_dates_the_exit() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.advance(300_000_000);
+        h.send(Input::Reaped(101));
+        let exited = h.now().wall;
+        h.advance(500_000_000);
+        h.send(Input::Control(b'd'));
+        // svstat's `down N seconds` counts from the exit, not from the command.
+        assert_eq!(h.s.record().stamp, exited);
+        assert_ne!(exited, h.now().wall);
+    }
+
+    #[test]
+    fn a_failed_fork_after_the_pause_writes_pid_0() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.take_log();
+        h.advance(100_000_000);
+        h.send(Input::Reaped(101));
+        h.fork_fails = true;
+        h.advance(900_000_000);
+        insta::assert_snapshot!(h.take_log(), @r"
+            spawn (fork fails)
+            status pid 0 paused 0 want 'u'
+            warn fork failed
+            ");
+    }
+
+    #[test]
     fn a_start_that_waited_for_the_interval_is_deferred() {
         let mut h = Harness::new();
         h.start(false);
@@ -450,7 +543,6 @@ mod tests {
         h.advance(2_000_000_000);
         h.send(Input::Reaped(102));
         insta::assert_snapshot!(h.take_log(), @r"
-            status pid 0 paused 0 want 'u'
             spawn 102 deferred
             status pid 102 paused 0 want 'u'
             spawn 103

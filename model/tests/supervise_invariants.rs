@@ -10,7 +10,10 @@
 //!    for it agrees (up ⇔ pid ≠ 0; "paused", "want up", "want down" exactly where
 //!    upstream shows them); after every step, the last one written still does;
 //! 7. a start is marked deferred exactly when it comes from the timer (it waited for
-//!    the restart interval, or after a failed fork), so that nothing waits on it.
+//!    the restart interval, or after a failed fork), so that nothing waits on it;
+//! 8. a service that exits within a second of its start while wanted up reads as up,
+//!    with its pid, until the next start (as upstream's does), and no longer: `d`,
+//!    `x` or a failed fork write it down at once, dated from its exit.
 
 use model::status::{Observed, Record, Want, svstat_body};
 use model::supervise::{Effect, Input, Now, RESTART_INTERVAL, Supervisor};
@@ -41,6 +44,9 @@ struct World {
     next_pid: u32,
     fork_fails: bool,
     starts: Vec<u64>,
+    /// The service exited less than a second after its start and a restart waits:
+    /// its pid, and when it exited.
+    held: Option<(u32, u64)>,
     /// The last `u`/`d`/`o` (or the `down` file at start) said: no starts.
     down: bool,
     /// A child exited under `o` or `d`: no start until `u` or `o`.
@@ -61,6 +67,7 @@ impl World {
             next_pid: 1,
             fork_fails: false,
             starts: Vec::new(),
+            held: None,
             on_disk: None,
             down: down_file,
             no_restart: false,
@@ -74,15 +81,13 @@ impl World {
     }
 
     fn now(&self) -> Now {
-        Now {
-            wall: Tai64N::from_unix_micros((self.mono / 1_000_000_000) as i64, 0),
-            mono: self.mono,
-        }
+        Now { wall: wall(self.mono), mono: self.mono }
     }
 
     fn event(&mut self, e: Event) -> Result<(), String> {
         match e {
             Event::Control(b) => {
+                let mut released = None;
                 match b {
                     b'u' | b'o' => {
                         self.down = false;
@@ -90,22 +95,40 @@ impl World {
                     }
                     b'd' => {
                         self.down = true;
+                        released = self.held.take();
                         // Stopping a paused service continues it.
                         if self.live_child.is_some() {
                             self.paused = false;
                         }
                     }
-                    b'x' => self.exit_asked = true,
+                    b'x' => {
+                        self.exit_asked = true;
+                        released = self.held.take();
+                    }
                     b'p' => self.paused = true,
                     b'c' => self.paused = false,
                     _ => {}
                 }
-                self.input(Input::Control(b))
+                self.input(Input::Control(b))?;
+                if let Some((_, exited)) = released {
+                    let on_disk = self.on_disk.and_then(|b| Record::decode(&b)).unwrap();
+                    if on_disk.stamp != wall(exited) {
+                        return Err("a service shown up until d or x is not dated from its exit".into());
+                    }
+                }
+                Ok(())
             }
             Event::ChildExits => match self.live_child.take() {
                 Some(pid) => {
                     if self.s.want() != Want::Up {
                         self.no_restart = true;
+                    }
+                    let started = *self.starts.last().expect("a child was started");
+                    if self.s.want() == Want::Up
+                        && !self.exit_asked
+                        && self.mono < started + RESTART_INTERVAL
+                    {
+                        self.held = Some((pid, self.mono));
                     }
                     self.input(Input::Reaped(pid))
                 }
@@ -156,6 +179,7 @@ impl World {
                         {
                             return Err(format!("two starts {} ns apart", self.mono - last));
                         }
+                        self.held = None;
                         if std::mem::take(&mut self.fork_fails) {
                             queue.push(Input::SpawnFailed);
                         } else {
@@ -199,12 +223,17 @@ impl World {
         if self.exit_asked && self.live_child.is_none() && !self.exited {
             return Err("x given and no child, but no exit".into());
         }
+        if let (Some(_), Some(&started)) = (self.held, self.starts.last())
+            && self.mono >= started + RESTART_INTERVAL
+        {
+            return Err("an exited pid shown past the restart interval".into());
+        }
         Ok(())
     }
 
     fn check_record(&self, bytes: &[u8; 18]) -> Result<(), String> {
         let r = Record::decode(bytes).ok_or("record does not decode")?;
-        let pid = self.s.child().unwrap_or(0);
+        let pid = self.live_child.or(self.held.map(|(pid, _)| pid)).unwrap_or(0);
         let want = self.s.want();
         if r.pid != pid {
             return Err(format!("record says pid {}, machine {pid}", r.pid));
@@ -235,6 +264,10 @@ impl World {
         }
         Ok(())
     }
+}
+
+fn wall(mono: u64) -> Tai64N {
+    Tai64N::from_unix_micros((mono / 1_000_000_000) as i64, (mono % 1_000_000_000 / 1000) as u32)
 }
 
 fn alphabet() -> Vec<Event> {

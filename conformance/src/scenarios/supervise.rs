@@ -83,6 +83,18 @@ svc -u s; waitfor has s/log started 4
 svc -d s; waitfor isdown s; svstat s
 svc -x s; wait; echo \"supervise exited $?\"; cat s/log";
 
+/// A service that exits at once, every time.
+const CRASHER: &str = "#!/bin/sh\necho ran >> log\nexit 1\n";
+
+/// Upstream sleeps out the second after each start before it reaps, so a service
+/// that exits at once reads as up (with the pid of its last start) nearly all the
+/// time; clients such as Salt's and Ansible's act on that. Sampled ten times, with
+/// room for a sample that lands in the instant between an exit and a start.
+const CRASH_LOOP: &str = "supervise s & waitfor has s/log ran 2
+up=0; for i in 1 2 3 4 5 6 7 8 9 10; do isup s && up=$((up + 1)); sleep 0.1; done
+if [ $up -ge 9 ]; then echo \"up in at least 9 of 10 samples\"; else echo \"up in $up of 10 samples\"; fi
+svc -dx s; wait; echo \"supervise exited $?\"; svstat s";
+
 pub fn supervise_scenarios() -> Vec<Scenario> {
     let s = |name: &str| sv("supervise", name).file("s/run", SLEEPER);
     let run = |sc: Scenario, script: &str| sc.run(&format!("chmod +x s/run 2>/dev/null; {script}"));
@@ -110,6 +122,17 @@ pub fn supervise_scenarios() -> Vec<Scenario> {
             sv("supervise", "run-exits-at-once").file("s/run", "#!/bin/sh\necho ran >> log\n"),
             "supervise s & waitfor has s/log ran 3; svc -dx s; wait; echo \"supervise exited $?\"",
         ),
+        run(
+            sv("supervise", "crash-loop-reads-as-up").file("s/run", CRASHER).volatile("s/log"),
+            CRASH_LOOP,
+        ),
+        run(
+            sv("supervise", "crash-loop-reads-as-up-to-upstreams-svstat")
+                .file("s/run", CRASHER)
+                .volatile("s/log"),
+            CRASH_LOOP,
+        )
+        .pin("svstat", Side::Reference),
         run(
             s("second-supervise-refused"),
             "supervise s & waitfor svok s; supervise s; echo \"second: $?\"; svc -dx s; wait",
