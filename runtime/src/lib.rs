@@ -3,9 +3,10 @@
 //!
 //! Unsafe code is denied everywhere but in a few small functions of `process`
 //! (fork, a vfork-like start, ending a child whose exec failed, placing a
-//! descriptor at a fixed number, ignoring SIGPIPE, starting writeback) and of
+//! descriptor at a fixed number, ignoring SIGPIPE, starting writeback), of
 //! `input` (a signal action that puts one descriptor in another's place, a read
-//! that does not wait), each with its reason.
+//! that does not wait) and of `account` (getpwnam_r by a name's bytes), each with
+//! its reason.
 #![deny(unsafe_code)]
 
 pub mod account;
