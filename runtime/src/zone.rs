@@ -1,13 +1,19 @@
 //! The local time zone from the environment, as glibc resolves it (the decisions are
 //! `model::tz`'s; this reads the files).
 
-use model::tz::Zone;
+use model::tz::{MAX_FILE_LEN, Zone};
 use std::ffi::OsStr;
+use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 
+/// A zone file's bytes, up to one more than the largest the model reads as a zone
+/// file: an endless file (/dev/zero) or a huge one costs at most that.
 fn read_file(path: &[u8]) -> Option<Vec<u8>> {
-    std::fs::read(OsStr::from_bytes(path)).ok()
+    let file = std::fs::File::open(OsStr::from_bytes(path)).ok()?;
+    let mut data = Vec::new();
+    file.take(MAX_FILE_LEN as u64 + 1).read_to_end(&mut data).ok()?;
+    Some(data)
 }
 
 /// The zone selected by `TZ` and `TZDIR`, and the file to watch for changes.

@@ -18,6 +18,11 @@ pub use tzif::TzFile;
 pub const TZDEFAULT: &[u8] = b"/etc/localtime";
 /// Where glibc looks for relative zone names when `TZDIR` is unset or empty.
 pub const TZDIR: &[u8] = b"/usr/share/zoneinfo";
+/// The largest file read as a zone file: real ones are below 100 kB, and a larger
+/// one (an endless device such as /dev/zero, a huge file) is treated as no zone
+/// file, as glibc treats a file it cannot read. A reader need read at most one byte
+/// more. (glibc would read a larger valid file; no real one is that large.)
+pub const MAX_FILE_LEN: usize = 1 << 20;
 /// The file whose rules glibc borrows for a TZ string with a DST name but no rules.
 const TZDEFRULES: &[u8] = b"posixrules";
 
@@ -40,7 +45,8 @@ impl Zone {
     pub const UTC: Zone = Zone::Posix(PosixRules::UTC);
 
     /// The zone glibc's `tzset` chooses for these values of `TZ` and `TZDIR`, reading
-    /// files through `read` (which returns `None` for a file it cannot read).
+    /// files through `read` (which returns `None` for a file it cannot read, and
+    /// need return no more than [`MAX_FILE_LEN`] + 1 bytes of any file).
     pub fn from_env(
         tz: Option<&[u8]>,
         tzdir: Option<&[u8]>,
@@ -64,7 +70,11 @@ impl Zone {
             } else {
                 [tzdir, b"/", name].concat()
             };
-            TzFile::parse(&read(&path)?)
+            let data = read(&path)?;
+            if data.len() > MAX_FILE_LEN {
+                return None;
+            }
+            TzFile::parse(&data)
         };
 
         if let Some(file) = load(name) {
@@ -183,6 +193,19 @@ mod tests {
         assert_eq!(hour_at_epoch(&zone(Some("Foo/Bar"), &[])), 0);
         let broken = [("/usr/share/zoneinfo/JST-9", b"TZif2 but cut short".to_vec())];
         assert_eq!(hour_at_epoch(&zone(Some("JST-9"), &broken)), 9);
+    }
+
+    #[test]
+    fn a_file_larger_than_any_zone_file_is_not_one() {
+        // A zone file padded past the bound (the footer's line still ends it, and
+        // glibc would read it): treated as no zone file, wherever it is named from.
+        let mut huge = fixed_zone_file(3 * 3600, "XYZ-3");
+        huge.resize(MAX_FILE_LEN + 1, 0);
+        assert_eq!(hour_at_epoch(&zone(Some("/huge"), &[("/huge", huge.clone())])), 0);
+        assert_eq!(hour_at_epoch(&zone(None, &[("/etc/localtime", huge.clone())])), 0);
+        // At the bound itself it is still read.
+        huge.truncate(MAX_FILE_LEN);
+        assert_eq!(hour_at_epoch(&zone(Some("/huge"), &[("/huge", huge)])), 3);
     }
 
     #[test]
