@@ -153,3 +153,27 @@ fn a_zone_file_larger_than_the_bound_is_no_zone() {
     assert_eq!(String::from_utf8_lossy(&out), String::from_utf8_lossy(UTC_LINE));
 }
 
+/// A line's `@` followed by 50 MB of hex digits: the label is read as it streams
+/// past (only its last 24 digits count), never held whole. Its value here is an
+/// ordinary label after 50 MB of leading zeros, which upstream converts too.
+#[test]
+fn an_endless_label_is_not_held_in_memory() {
+    for (who, mut command) in both("tai64nlocal") {
+        let mut child = spawn_piped(command.env("TZ", "UTC"));
+        let mut stdin = child.stdin.take().unwrap();
+        let mut output = Output::new(child.stdout.take().unwrap());
+        stdin.write_all(b"@").unwrap();
+        let zeros = vec![b'0'; 1 << 20];
+        for _ in 0..50 {
+            stdin.write_all(&zeros).unwrap();
+        }
+        stdin.write_all(LINE.strip_prefix(b"@").unwrap()).unwrap();
+        let out = String::from_utf8_lossy(output.wait_for_lines(1, PATIENCE)).into_owned();
+        assert_eq!(out.as_bytes(), UTC_LINE, "{who}: {out}");
+        let peak = peak_rss_kb(child.id());
+        drop(stdin);
+        output.rest(PATIENCE);
+        assert!(wait_with_deadline(&mut child, PATIENCE).success(), "{who}");
+        assert!(peak < 16 * 1024, "{who}: peak RSS {peak} kB");
+    }
+}

@@ -9,17 +9,82 @@
 //! - a label glibc cannot convert (upstream dereferences NULL and dies) is copied
 //!   unchanged, `@` included;
 //! - a label cut off by the end of input (upstream drops it) is emitted as it came.
+//!
+//! A label is read as it streams past: its value needs only its last 24 digits, so a
+//! label split between reads is held as that value, its length and its first
+//! [`HEAD`] digits, whatever its length. Copying a label that cannot be converted
+//! (or is cut off) therefore gives back a run of up to `HEAD` + 24 digits whole; of a
+//! longer one, its first `HEAD` and last 24 digits (upstream crashes or drops it).
 
 use crate::tai64::{UNIX_EPOCH, lower_hex_value};
 use crate::tz::Zone;
+
+/// How many leading digits of a label are kept to copy it if it cannot be
+/// converted; with the last 24, which its value keeps, a run of up to `HEAD` + 24
+/// digits is copied whole.
+const HEAD: usize = 1000;
+/// The digits of a label that its value depends on.
+const TAIL: usize = 24;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum State {
     LineStart,
     /// Inside a line, after its label if it had one.
     Copying,
-    /// After a line's `@`, holding the hex digits read so far.
-    Label(Vec<u8>),
+    /// After a line's `@`, holding what counts of the hex digits read so far.
+    Label(Held),
+}
+
+/// A run of hex digits as upstream reads it: the last 8 digits are the nanoseconds,
+/// the 16 before them the seconds (earlier digits shift out of the 64 bits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Value {
+    secs: u64,
+    nanos: u64,
+}
+
+impl Value {
+    fn push(&mut self, digits: &[u8]) {
+        for &c in digits {
+            let u = lower_hex_value(c).map_or(0, u64::from);
+            self.secs = (self.secs << 4).wrapping_add(self.nanos >> 28);
+            self.nanos = ((self.nanos & 0x0fff_ffff) << 4) + u;
+        }
+    }
+
+    /// The last `TAIL` digits pushed (leading zeros where fewer were).
+    fn last_digits(&self) -> [u8; TAIL] {
+        let v = (u128::from(self.secs) << 32) | u128::from(self.nanos);
+        std::array::from_fn(|i| b"0123456789abcdef"[(v >> (4 * (TAIL - 1 - i)) & 0xf) as usize])
+    }
+}
+
+/// The digits of a label read so far, in bounded memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Held {
+    value: Value,
+    count: u64,
+    /// The first `HEAD` digits, at most.
+    head: Vec<u8>,
+}
+
+impl Held {
+    fn push(&mut self, digits: &[u8]) {
+        self.value.push(digits);
+        self.count += digits.len() as u64;
+        let room = HEAD - self.head.len();
+        self.head.extend_from_slice(&digits[..digits.len().min(room)]);
+    }
+}
+
+/// Appends a label that is not converted, as it came: `@` and its digits, but for
+/// those between the first `HEAD` and the last `TAIL` (`head` is its first digits,
+/// up to `HEAD`; `count` how many it had).
+fn copy_label(head: &[u8], count: u64, value: &Value, out: &mut Vec<u8>) {
+    out.push(b'@');
+    out.extend_from_slice(head);
+    let rest = (count - head.len() as u64).min(TAIL as u64) as usize;
+    out.extend_from_slice(&value.last_digits()[TAIL - rest..]);
 }
 
 /// Converts the labels of a byte stream fed in arbitrary chunks.
@@ -58,7 +123,7 @@ impl Localizer {
             match &mut self.state {
                 State::LineStart => {
                     if first == b'@' {
-                        self.state = State::Label(Vec::new());
+                        self.state = State::Label(Held::default());
                         rest = &rest[1..];
                     } else {
                         self.state = State::Copying;
@@ -78,19 +143,23 @@ impl Localizer {
                 State::Label(held) => {
                     let run = rest.iter().position(|&c| lower_hex_value(c).is_none());
                     let Some(run) = run else {
-                        held.extend_from_slice(rest);
+                        held.push(rest);
                         return;
                     };
-                    // The usual case, a label whole in this chunk, needs no copy.
-                    let digits = if held.is_empty() {
-                        &rest[..run]
+                    let digits = &rest[..run];
+                    if held.count == 0 {
+                        // The usual case, a label whole in this chunk, is read in place.
+                        let mut value = Value::default();
+                        value.push(digits);
+                        if !convert(value, &self.zone, &mut self.cached, out) {
+                            let head = &digits[..digits.len().min(HEAD)];
+                            copy_label(head, digits.len() as u64, &value, out);
+                        }
                     } else {
-                        held.extend_from_slice(&rest[..run]);
-                        &held[..]
-                    };
-                    if !convert(digits, &self.zone, &mut self.cached, out) {
-                        out.push(b'@');
-                        out.extend_from_slice(digits);
+                        held.push(digits);
+                        if !convert(held.value, &self.zone, &mut self.cached, out) {
+                            copy_label(&held.head, held.count, &held.value, out);
+                        }
                     }
                     if let Some(later) = self.zone.after_first_call() {
                         self.set_zone(later);
@@ -106,23 +175,16 @@ impl Localizer {
     /// At end of input: a label cut off by it is emitted as it came.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
         if let State::Label(held) = std::mem::replace(&mut self.state, State::LineStart) {
-            out.push(b'@');
-            out.extend_from_slice(&held);
+            copy_label(&held.head, held.count, &held.value, out);
         }
     }
 }
 
-/// Appends upstream's rendering of the label `@digits` to `out`: `YYYY-MM-DD
+/// Appends upstream's rendering of a label of this value to `out`: `YYYY-MM-DD
 /// HH:MM:SS.` and at least 9 digits of nanoseconds. Returns false, writing nothing,
 /// where glibc's `localtime` fails.
-fn convert(digits: &[u8], zone: &Zone, cached: &mut Option<(i64, Vec<u8>)>, out: &mut Vec<u8>) -> bool {
-    let mut secs: u64 = 0;
-    let mut nanos: u64 = 0;
-    for &c in digits {
-        let u = lower_hex_value(c).map_or(0, u64::from);
-        secs = (secs << 4).wrapping_add(nanos >> 28);
-        nanos = ((nanos & 0x0fff_ffff) << 4) + u;
-    }
+fn convert(value: Value, zone: &Zone, cached: &mut Option<(i64, Vec<u8>)>, out: &mut Vec<u8>) -> bool {
+    let Value { secs, nanos } = value;
     let t = secs.wrapping_sub(UNIX_EPOCH) as i64;
 
     match cached {
@@ -260,6 +322,57 @@ mod tests {
         );
     }
 
+    /// The bytes held for a label that spans reads.
+    fn held(l: &Localizer) -> usize {
+        match &l.state {
+            State::Label(held) => held.head.capacity(),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn a_label_spanning_reads_is_held_in_bounded_memory() {
+        let mut l = Localizer::new(Zone::UTC);
+        let mut out = Vec::new();
+        l.feed(b"@", &mut out);
+        let digits = [b'0'; 65536];
+        for _ in 0..160 {
+            l.feed(&digits, &mut out);
+            assert!(held(&l) <= 2 * HEAD, "{} bytes held", held(&l));
+        }
+        assert!(out.is_empty());
+        l.feed(b"4000000037c219bf2ef02e94 x\n", &mut out);
+        assert_eq!(out, b"1999-08-24 04:04:05.787492500 x\n");
+    }
+
+    #[test]
+    fn an_unconvertible_label_is_copied_whole_up_to_the_bound() {
+        // Up to HEAD + 24 digits, in any chunks, the line comes out unchanged.
+        for len in [HEAD - 1, HEAD, HEAD + 1, HEAD + 23, HEAD + 24] {
+            let digits: Vec<u8> = (0..len).map(|i| b"0123456789abcdef"[i * 7 % 16]).collect();
+            let line = [&b"@"[..], &digits, b" x\n"].concat();
+            assert_eq!(localize(Zone::UTC, &[&line]), line, "{len} whole");
+            let (a, b) = line.split_at(len / 2);
+            assert_eq!(localize(Zone::UTC, &[a, b]), line, "{len} in two");
+            // Cut off by the end of input: the same.
+            let cut = &line[..=len];
+            assert_eq!(localize(Zone::UTC, &[&cut[..3], &cut[3..]]), cut, "{len} cut");
+        }
+    }
+
+    #[test]
+    fn a_longer_unconvertible_label_spanning_reads_keeps_its_first_and_last_digits() {
+        let digits: Vec<u8> = (0..HEAD + 500).map(|i| b"0123456789abcdef"[i * 7 % 16]).collect();
+        let line = [&b"@"[..], &digits, b" x\n"].concat();
+        let kept = [&b"@"[..], &digits[..HEAD], &digits[digits.len() - 24..], b" x\n"].concat();
+        // The same whichever the reads: output never depends on how input is cut.
+        assert_eq!(localize(Zone::UTC, &[&line]), kept);
+        let (a, b) = line.split_at(100);
+        assert_eq!(localize(Zone::UTC, &[a, b]), kept);
+        let (a, b) = line.split_at(HEAD + 400);
+        assert_eq!(localize(Zone::UTC, &[a, b]), kept);
+    }
+
     #[test]
     fn other_bytes_pass_through() {
         let input = b"a\0b\r\n\xff\xfe\t\n\n@400000000000000a00000000\r\0\n";
@@ -281,6 +394,21 @@ mod tests {
         );
     }
 
+    /// The digits of a label (without its `@`), or nothing.
+    fn label_tail() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(Vec::new()),
+            (0u64..(1 << 40), any::<u32>()).prop_map(|(s, n)| {
+                crate::tai64::Tai64N {
+                    secs: UNIX_EPOCH - (1 << 39) + s,
+                    nanos: n,
+                }
+                .to_label()[1..]
+                    .to_vec()
+            })
+        ]
+    }
+
     fn line() -> impl Strategy<Value = Vec<u8>> {
         let label = (0u64..(1 << 40), any::<u32>()).prop_map(|(s, n)| {
             crate::tai64::Tai64N {
@@ -293,10 +421,21 @@ mod tests {
         let text = proptest::collection::vec(any::<u8>(), 0..40);
         let digits =
             proptest::collection::vec(prop_oneof![Just(b'0'), Just(b'f'), Just(b'A'), Just(b' ')], 0..30);
+        // Runs of digits around the length held whole (HEAD + 24), convertible or not.
+        let long = (
+            HEAD - 4..HEAD + 60,
+            proptest::collection::vec(prop_oneof![Just(b'0'), Just(b'7'), Just(b'f')], 1..4),
+            label_tail(),
+        )
+            .prop_map(|(n, pattern, tail)| {
+                let run = pattern.iter().copied().cycle().take(n);
+                [&b"@"[..], &run.collect::<Vec<u8>>(), &tail].concat()
+            });
         (
             prop_oneof![
                 label,
                 digits.prop_map(|d| [&b"@"[..], &d].concat()),
+                long,
                 Just(Vec::new())
             ],
             text,
@@ -304,7 +443,53 @@ mod tests {
             .prop_map(|(head, text)| [head, text].concat())
     }
 
+    /// The conversion as it was before labels were streamed, holding each label
+    /// whole, but for the bound: a label copied with more than `HEAD` + 24 digits
+    /// keeps only its first `HEAD` and last 24.
+    fn holding_whole_labels(input: &[u8]) -> Vec<u8> {
+        let (mut out, mut cached, mut zone) = (Vec::new(), None, Zone::UTC);
+        let mut rest = input;
+        while !rest.is_empty() {
+            if let Some(after) = rest.strip_prefix(b"@") {
+                let run = after
+                    .iter()
+                    .take_while(|&&c| lower_hex_value(c).is_some())
+                    .count();
+                let digits = &after[..run];
+                let mut value = Value::default();
+                value.push(digits);
+                if run == after.len() || !convert(value, &zone, &mut cached, &mut out) {
+                    out.push(b'@');
+                    if run <= HEAD + TAIL {
+                        out.extend_from_slice(digits);
+                    } else {
+                        out.extend_from_slice(&digits[..HEAD]);
+                        out.extend_from_slice(&digits[run - TAIL..]);
+                    }
+                }
+                if let Some(later) = zone.after_first_call() {
+                    zone = later;
+                }
+                rest = &after[run..];
+            }
+            let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+            out.extend_from_slice(&rest[..end]);
+            rest = &rest[end..];
+        }
+        out
+    }
+
     proptest! {
+        /// Streaming labels changes nothing but the copy of a label longer than
+        /// `HEAD` + 24 digits: the output is the one of holding each label whole.
+        #[test]
+        fn streaming_is_holding_whole_labels(
+            lines in proptest::collection::vec(line(), 0..12),
+        ) {
+            let input = lines.join(&b'\n');
+            prop_assert_eq!(localize(Zone::UTC, &[&input]), holding_whole_labels(&input));
+        }
+
         /// Chunking never changes the output: a label split between two reads converts
         /// as if it had arrived whole.
         #[test]
