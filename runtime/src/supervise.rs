@@ -90,11 +90,28 @@ fn readlink_failed(e: Errno) -> ! {
 
 /// Writes the status record as upstream: `status.new`, then a rename. Failures are
 /// warnings.
+///
+/// Unlike upstream, a symlink planted as `status.new` is not followed (O_NOFOLLOW):
+/// supervise, often root, would truncate and overwrite its target. It is removed
+/// and the open tried once more; the rename would have replaced it anyway.
 fn write_status(dir: &[u8], record: &[u8; LEN]) {
-    let flags = OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_TRUNC | OFlag::O_CREAT | OFlag::O_CLOEXEC;
+    let flags = OFlag::O_WRONLY
+        | OFlag::O_NONBLOCK
+        | OFlag::O_TRUNC
+        | OFlag::O_CREAT
+        | OFlag::O_NOFOLLOW
+        | OFlag::O_CLOEXEC;
+    let mode = Mode::from_bits_truncate(0o644);
     // C string literals: nix copies any other path into a 1 kB buffer on the stack,
     // and this is the deepest call of every supervise (a stack page more).
-    let fd = match open(c"supervise/status.new", flags, Mode::from_bits_truncate(0o644)) {
+    let opened = match open(c"supervise/status.new", flags, mode) {
+        Err(Errno::ELOOP) => {
+            let _ = nix::unistd::unlink(c"supervise/status.new");
+            open(c"supervise/status.new", flags, mode)
+        }
+        other => other,
+    };
+    let fd = match opened {
         Ok(fd) => fd,
         Err(e) => {
             return warn(
