@@ -26,12 +26,16 @@ struct Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Ok(None) = self.supervise.try_wait() {
-            let _ = self.supervise.kill();
-            let _ = self.supervise.wait();
+        if !matches!(self.supervise.try_wait(), Ok(None)) {
+            return;
         }
-        if let Ok(pid) = std::fs::read_to_string(self.dir.join("pid")) {
-            if let Ok(pid) = pid.trim().parse::<i32>() {
+        let _ = self.supervise.kill();
+        let _ = self.supervise.wait();
+        // The service, if that pid is still it (it runs in the service directory).
+        let pid = std::fs::read_to_string(self.dir.join("pid"));
+        if let Some(pid) = pid.ok().and_then(|p| p.trim().parse::<i32>().ok()) {
+            let cwd = std::fs::read_link(format!("/proc/{pid}/cwd"));
+            if cwd.is_ok_and(|c| c == self.dir) {
                 let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
             }
         }
