@@ -8,7 +8,9 @@
 //! 4. `e` and `=` show the line's first 1000 bytes as upstream does;
 //! 5. a crash between any two system calls of a rotation, followed by recovery,
 //!    loses none of the lines written before it, and doubles none, with or
-//!    without a processor.
+//!    without a processor;
+//! 6. no rotation comes within the input multilog may read next (so what it has
+//!    read is written before a rotation makes it wait).
 
 use model::multilog::lines::{ECHO_MAX, Lines, PREFIX_MAX, STATUS_LEN, Sink};
 use model::multilog::pattern::matches;
@@ -228,6 +230,50 @@ proptest! {
         // 4: e and =.
         prop_assert_eq!(&dirs.echo, &want.echo);
         prop_assert_eq!(&dirs.status, &want.status);
+    }
+}
+
+/// Counts rotations, and nothing else.
+#[derive(Default)]
+struct Rotations(usize);
+
+impl Sink for Rotations {
+    fn write(&mut self, _: usize, _: &[u8]) {}
+    fn rotate(&mut self, _: usize) {
+        self.0 += 1;
+    }
+    fn echo(&mut self, _: &[u8]) {}
+    fn status(&mut self, _: usize, _: &[u8; STATUS_LEN]) {}
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// 6. What multilog reads next is written whole before any rotation (with its
+    /// fsync and processor) can make it wait: however the machine stands after some
+    /// input, no input of `input_before_rotation()` bytes rotates anything.
+    #[test]
+    fn no_rotation_within_what_may_be_read(
+        args in script_strategy(),
+        start in proptest::collection::vec(0u64..9000, 8),
+        lines in proptest::collection::vec(line_strategy(), 0..40),
+        cut in 0usize..200_000,
+        alarm: bool,
+        next in proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'\n'), Just(b'*')], 0..30_000),
+    ) {
+        let script = parse(&args);
+        let start: Vec<u64> = (0..script.dirs.len()).map(|i| start[i].min(script.dirs[i].size)).collect();
+        let mut lines_machine = Lines::new(&script, &start);
+        let input = lines.join(&b'\n');
+        let mut now = clock();
+        lines_machine.feed(&input[..cut.min(input.len())], &mut now, &mut Rotations::default());
+        if alarm {
+            lines_machine.rotate_all(&mut Rotations::default());
+        }
+        let room = usize::try_from(lines_machine.input_before_rotation()).unwrap_or(usize::MAX);
+        let mut rotations = Rotations::default();
+        lines_machine.feed(&next[..room.min(next.len())], &mut now, &mut rotations);
+        prop_assert_eq!(rotations.0, 0, "rotated within {} bytes", room);
     }
 }
 

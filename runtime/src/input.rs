@@ -74,23 +74,6 @@ impl Input {
         Ok(input)
     }
 
-    /// Reads what is already waiting, without waiting for more (preadv2 with
-    /// RWF_NOWAIT, which leaves no mark on a pipe, where a poll would). Fails when
-    /// nothing is waiting, when the kind of file cannot tell (a FIFO, a terminal),
-    /// or when the system refuses the call: a blocking read then says which.
-    pub fn read_waiting(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        use nix::libc;
-        let part = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        // SAFETY: one iovec naming `buf`, writable and alive for the whole call;
-        // offset -1 reads at the file's position, as read(2).
-        #[allow(unsafe_code)]
-        let n = unsafe { libc::preadv2(self.copy.as_raw_fd(), &part, 1, -1, libc::RWF_NOWAIT) };
-        Errno::result(n).map(|n| n as usize)
-    }
-
     /// Whether a signal has replaced fd 0 since the last [`Input::restore`]: a
     /// read that failed need not have failed on the input then.
     pub fn interrupted(&self) -> bool {
@@ -146,7 +129,6 @@ mod tests {
         assert!(input.interrupted() && caught.load(Ordering::SeqCst));
         let mut buf = [0u8; 16];
         assert!(nix::unistd::read(input.as_fd(), &mut buf).is_err());
-        assert!(input.read_waiting(&mut buf).is_err());
         input.restore().unwrap();
         assert!(!input.interrupted() && same_as_stdin(&input));
     }

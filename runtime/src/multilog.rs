@@ -28,10 +28,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const PROG: &str = "multilog";
-/// Input is read, and each directory's output written, in pieces of about this size:
-/// large enough for few system calls, small enough to keep multilog's memory near
-/// upstream's.
-const CHUNK: usize = 32 * 1024;
+/// Each directory's output is gathered up to this much before it is written.
+const CHUNK: usize = output::READ_MAX;
 /// After this many bytes written to a current, its writeback to disk is started, so
 /// that the fsync before the next rotation finds little left to wait for.
 const WRITEBACK_EVERY: usize = 1 << 20;
@@ -92,11 +90,9 @@ impl LogDir {
         });
     }
 
-    /// Writes what is pending to `current`, or (`more_waiting`) what
-    /// `output::to_write` says of it, however long the disk stays full.
-    fn flush(&mut self, more_waiting: bool) {
-        let len = output::to_write(self.current_len, self.pending.len(), more_waiting);
-        self.write_pending(len);
+    /// Writes what is pending to `current`, however long the disk stays full.
+    fn flush(&mut self) {
+        self.write_pending(self.pending.len());
     }
 
     /// Adds `bytes` to the output for `current`. Once that reaches `CHUNK` bytes,
@@ -108,7 +104,7 @@ impl LogDir {
             self.pending.extend_from_slice(bytes);
             return;
         }
-        let aligned = output::to_write(self.current_len, total, true);
+        let aligned = output::to_write(self.current_len, total);
         if aligned <= self.pending.len() {
             self.pending.extend_from_slice(bytes);
             self.write_pending(aligned);
@@ -353,7 +349,7 @@ impl LogDir {
 
     /// The rotation of a full current.
     fn rotate(&mut self) {
-        self.flush(false);
+        self.flush();
         self.enter();
         for &step in rotation::rotation(self.processor.is_some()) {
             self.step(step, false);
@@ -479,22 +475,8 @@ impl Outputs {
     fn flush(&mut self) {
         self.write_echo_and_status();
         for d in &mut self.dirs {
-            d.flush(false);
+            d.flush();
         }
-    }
-
-    /// As `flush`, but each directory's output as `output::to_write` says while
-    /// more input is waiting.
-    fn flush_aligned(&mut self) {
-        self.write_echo_and_status();
-        for d in &mut self.dirs {
-            d.flush(true);
-        }
-    }
-
-    /// Whether some output read from the input is still unwritten.
-    fn holding(&self) -> bool {
-        self.dirs.iter().any(|d| !d.pending.is_empty())
     }
 
     fn write_echo_and_status(&mut self) {
@@ -581,7 +563,7 @@ pub fn run(script: &Script) -> i32 {
     };
     let mut lines = Lines::new(script, &sizes);
 
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; output::READ_MAX];
     loop {
         // A signal since the last look replaced `input`: put fd 0 back before
         // looking at the flags the signal set. Should that fail, the read below
@@ -598,23 +580,14 @@ pub fn run(script: &Script) -> i32 {
             break;
         }
         // After SIGTERM, the rest of the line a byte at a time, to leave the next
-        // line unread.
-        let want = if stopping { 1 } else { buf.len() };
-        // Output is held back only while more input is already waiting: before
-        // multilog waits, everything it has read is written.
-        let waiting = if out.holding() {
-            input.read_waiting(&mut buf[..want]).ok()
+        // line unread. Otherwise no more than can be written before a rotation
+        // makes multilog wait (see `output`).
+        let want = if stopping {
+            1
         } else {
-            None
+            output::to_read(lines.input_before_rotation())
         };
-        let got = match waiting {
-            Some(n) => Ok(n),
-            None => {
-                out.flush();
-                nix::unistd::read(input.as_fd(), &mut buf[..want])
-            }
-        };
-        let n = match got {
+        let n = match nix::unistd::read(input.as_fd(), &mut buf[..want]) {
             Ok(0) => break,
             Ok(n) => n,
             Err(_) if input.interrupted() => continue,
@@ -638,12 +611,8 @@ pub fn run(script: &Script) -> i32 {
             || *arrived.get_or_insert_with(crate::clock::now),
             &mut out,
         );
-        // A read that filled the buffer probably left more input waiting.
-        if n == want {
-            out.flush_aligned();
-        } else {
-            out.flush();
-        }
+        // Everything read is written before multilog waits for more.
+        out.flush();
     }
     lines.finish(&mut out);
     out.close();

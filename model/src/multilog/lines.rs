@@ -73,6 +73,15 @@ impl Current {
         self.size.saturating_sub(NEAR_FULL).saturating_sub(self.bytes + 1)
     }
 
+    /// How many bytes can still be written here, whatever they are, before a
+    /// rotation could be due.
+    fn before_rotation(&self) -> u64 {
+        if self.rotation_asked && self.bytes > 0 {
+            return 0;
+        }
+        self.size.saturating_sub(NEAR_FULL).saturating_sub(self.bytes + 1)
+    }
+
     /// Writes part of the line, splitting only where current is exactly full.
     fn put(&mut self, dir: usize, mut bytes: &[u8], sink: &mut impl Sink) {
         if !self.in_line {
@@ -161,6 +170,21 @@ impl Lines {
     /// Bytes in directory `dir`'s current.
     pub fn bytes(&self, dir: usize) -> u64 {
         self.currents[dir].bytes
+    }
+
+    /// How many bytes of input, whatever they hold, can be taken without any
+    /// directory being rotated: multilog reads no more than this at a time when it
+    /// can, so that what it has read is in `current` before a rotation's fsync or
+    /// processor makes it wait. With `t`, each byte may start a line and bring a
+    /// label; the first 1000 bytes of a line not yet decided are still to be written.
+    pub fn input_before_rotation(&self) -> u64 {
+        let per_byte = if self.timestamp { LABEL_LEN as u64 + 2 } else { 1 };
+        let undecided = match self.state {
+            State::Prefix => self.prefix.len() as u64,
+            State::Idle | State::Tail => 0,
+        };
+        let room = self.currents.iter().map(Current::before_rotation).min().unwrap_or(u64::MAX);
+        room.saturating_sub(undecided) / per_byte
     }
 
     /// Takes a chunk of input; `now` is asked for a label when a line starts (with `t`).
