@@ -1,9 +1,14 @@
 //! svscan with real processes: a logger restarted under a stream of lines, a
 //! killed supervise started again, a thousand services, a new service picked up
-//! without waiting for the rescan, and svscan as PID 1 shutting everything down.
+//! without waiting for the rescan, a directory made in place given the time to be
+//! completed, a supervise stopped with `svc -dx` left away until the rescan (so that
+//! the service can be removed), and svscan as PID 1 shutting everything down.
 //!
 //! svscan runs in a process group of its own, which its supervises and services
 //! share; every test ends that group by its id. Every wait is a poll with a deadline.
+//! Where upstream's svscan behaves the same, a test runs on it too (with its own
+//! supervise): those need a moment known to be just after one of upstream's scans,
+//! which a dangling symbolic link gives, as every scan warns about it.
 
 mod support;
 
@@ -16,7 +21,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use support::{poll_until, wait_with_deadline};
+use support::{live_required, poll_until, reference_dir, wait_with_deadline};
 
 const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -26,22 +31,48 @@ fn wait_until(what: &str, within: Duration, cond: impl FnMut() -> bool) {
     assert!(polled, "timed out waiting until {what}");
 }
 
-/// A scratch area with `bin/` holding our programs under their names, and the
-/// scanned directory `service/`.
+/// A scratch area with `bin/` holding one side's programs under their names, and
+/// the scanned directory `service/`.
 struct Area {
     scratch: TempDir,
+    /// "ours" or "upstream".
+    side: &'static str,
 }
 
 impl Area {
+    /// With our programs.
     fn new() -> Area {
-        let scratch = TempDir::new("svscan").unwrap();
-        let bin = scratch.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
+        let area = Area::empty("ours");
         for name in daemontools::program_names() {
-            std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_daemontools"), bin.join(name)).unwrap();
+            std::os::unix::fs::symlink(
+                env!("CARGO_BIN_EXE_daemontools"),
+                area.path().join("bin").join(name),
+            )
+            .unwrap();
         }
+        area
+    }
+
+    /// With upstream's programs, those in `dir`.
+    fn upstream(dir: &Path) -> Area {
+        let area = Area::empty("upstream");
+        for name in daemontools::program_names() {
+            if dir.join(name).exists() {
+                std::os::unix::fs::symlink(dir.join(name), area.path().join("bin").join(name)).unwrap();
+            }
+        }
+        area
+    }
+
+    fn empty(side: &'static str) -> Area {
+        let scratch = TempDir::new("svscan").unwrap();
+        std::fs::create_dir(scratch.path().join("bin")).unwrap();
         std::fs::create_dir(scratch.path().join("service")).unwrap();
-        Area { scratch }
+        Area { scratch, side }
+    }
+
+    fn ours(&self) -> bool {
+        self.side == "ours"
     }
 
     fn path(&self) -> &Path {
@@ -99,6 +130,46 @@ impl Area {
     fn warnings(&self) -> String {
         std::fs::read_to_string(self.path().join("svscan.err")).unwrap()
     }
+
+    /// A dangling symbolic link in the scanned directory: every scan warns about it.
+    fn dangling(&self) {
+        std::os::unix::fs::symlink("nowhere", self.scan_dir().join("dangling")).unwrap();
+    }
+
+    /// How many scans have warned about the dangling link.
+    fn scans(&self) -> usize {
+        self.warnings().matches("unable to stat dangling").count()
+    }
+
+    /// Waits for a scan after this moment: upstream's next one is then 5 seconds away.
+    fn await_fresh_scan(&self) {
+        let before = self.scans();
+        wait_until("svscan scans", PATIENCE, || self.scans() > before);
+    }
+
+    /// A service made elsewhere and linked in as `name`: ours starts it at once.
+    fn link_service(&self, name: &str) -> PathBuf {
+        let dir = self.service(&format!("elsewhere/{name}"), "#!/bin/sh\nexec sleep 1000\n", None);
+        std::os::unix::fs::symlink(&dir, self.scan_dir().join(name)).unwrap();
+        dir
+    }
+}
+
+/// An area with our programs, and one with upstream's when it is installed (with
+/// DAEMONTOOLS_REFERENCE set, it must be).
+fn both_sides() -> Vec<Area> {
+    let mut areas = vec![Area::new()];
+    match reference_dir() {
+        Some(dir) => areas.push(Area::upstream(dir)),
+        None => {
+            assert!(
+                !live_required(),
+                "upstream's daemontools is required and not found"
+            );
+            eprintln!("upstream's daemontools not installed: checking ours only");
+        }
+    }
+    areas
 }
 
 fn executable(path: &Path, script: &str) {
@@ -327,6 +398,147 @@ fn a_new_service_is_started_without_waiting_for_the_rescan() {
 }
 
 #[test]
+fn a_linked_service_is_started_without_waiting_for_the_rescan() {
+    let area = Area::new();
+    let svscan = area.svscan();
+    wait_until("svscan watches its directory", PATIENCE, || {
+        svscan.has_descriptor_to("anon_inode:inotify")
+    });
+    // Made elsewhere, then linked in: complete when it appears.
+    let added = Instant::now();
+    let dir = area.link_service("a");
+    wait_until("the new service is up", PATIENCE, || service_pid(&dir).is_some());
+    let took = added.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "up after {took:?}: svscan waited for the 5-second rescan"
+    );
+}
+
+/// Issue 17: a directory made in place, its `log` and `down` made after it (as by a
+/// script that builds it there): upstream starts it at its next scan, with luck after
+/// it is complete; ours, where it notices the new directory at once, waits as long
+/// as upstream could have, so that it starts complete: with its logger, and down.
+#[test]
+fn a_directory_made_in_place_is_started_once_complete() {
+    for area in both_sides() {
+        area.dangling();
+        let svscan = area.svscan();
+        area.await_fresh_scan();
+        let a = area.service("a", "#!/bin/sh\necho hello\nexec sleep 1000\n", None);
+        let c = area.service("c", "#!/bin/sh\necho ran > ran\nexec sleep 1000\n", None);
+        let made = Instant::now();
+        if area.ours() {
+            // Ours looks at the directory when it changes: once it has started a
+            // service linked in after a and c, it has seen them.
+            let z = area.link_service("z");
+            wait_until("the linked service is up", PATIENCE, || service_pid(&z).is_some());
+        }
+        std::fs::create_dir(a.join("log")).unwrap();
+        executable(&a.join("log/run"), "#!/bin/sh\nexec cat > out\n");
+        std::fs::write(c.join("down"), "").unwrap();
+        // Upstream's next scan is 5 seconds after the last; ours 5 seconds after
+        // it first saw them; the rest is room for a loaded machine.
+        let within = Duration::from_secs(15);
+        wait_until(
+            &format!("{}: a's output reaches its logger", area.side),
+            within,
+            || std::fs::read_to_string(a.join("log/out")).is_ok_and(|o| o == "hello\n"),
+        );
+        wait_until(&format!("{}: c is supervised", area.side), within, || {
+            supervised(&c) && std::fs::metadata(c.join("supervise/status")).is_ok_and(|m| m.len() > 0)
+        });
+        assert!(
+            service_pid(&c).is_none() && !c.join("ran").exists(),
+            "{}: c was started although it has a down file",
+            area.side
+        );
+        assert!(
+            made.elapsed() < within,
+            "{}: started after {:?}",
+            area.side,
+            made.elapsed()
+        );
+        drop(svscan);
+    }
+}
+
+/// `svc -dx` with the service's entry left in place, as `svsetup remove` does
+/// before it removes the service: the supervise stays away until svscan's next
+/// rescan (upstream's collects it only then), so that a loop on `svok` ends and the
+/// directory can be removed.
+#[test]
+fn after_svc_dx_the_service_can_be_removed() {
+    for area in both_sides() {
+        area.dangling();
+        let a = area.service(
+            "elsewhere/a",
+            "#!/bin/sh\nexec sleep 1000\n",
+            Some("#!/bin/sh\nexec cat > /dev/null\n"),
+        );
+        let link = area.scan_dir().join("a");
+        std::os::unix::fs::symlink(&a, &link).unwrap();
+        let svscan = area.svscan();
+        wait_until("a and its logger are up", PATIENCE, || {
+            service_pid(&a).is_some() && service_pid(&a.join("log")).is_some()
+        });
+        area.await_fresh_scan();
+        area.svc(&["-dx"], &[link.clone(), link.join("log")]);
+        wait_until(
+            &format!("{}: both supervises are gone", area.side),
+            PATIENCE,
+            || !supervised(&a) && !supervised(&a.join("log")),
+        );
+        if area.ours() {
+            // Something else changes in the directory: ours looks at it at once.
+            let z = area.link_service("z");
+            wait_until("the linked service is up", PATIENCE, || service_pid(&z).is_some());
+            assert_eq!(svscan.children().len(), 1, "a supervise started again for a");
+        }
+        assert!(
+            !supervised(&a) && !supervised(&a.join("log")),
+            "{}: a supervise started again for a",
+            area.side
+        );
+        std::fs::remove_file(&link).unwrap();
+        if let Err(e) = std::fs::remove_dir_all(&a) {
+            panic!("{}: removing the service: {e}", area.side);
+        }
+        drop(svscan);
+    }
+}
+
+/// A supervise stopped by `svc -dx` comes back while its entry is in place, but
+/// not sooner than upstream's would: at the rescan 5 seconds after it exited, even
+/// when svscan looks at the directory before then. (Upstream's: within 5 seconds.)
+#[test]
+fn a_supervise_stopped_with_svc_dx_comes_back_at_the_rescan() {
+    let area = Area::new();
+    let dir = area.service("a", "#!/bin/sh\nexec sleep 1000\n", None);
+    let svscan = area.svscan();
+    wait_until("the service is up", PATIENCE, || service_pid(&dir).is_some());
+    area.svc(&["-dx"], std::slice::from_ref(&dir));
+    wait_until("the supervise is gone", PATIENCE, || !supervised(&dir));
+    let gone = Instant::now();
+    let z = area.link_service("z");
+    wait_until("the linked service is up", PATIENCE, || service_pid(&z).is_some());
+    assert!(
+        !supervised(&dir),
+        "started again when svscan looked at the directory"
+    );
+    wait_until("the supervise is back", PATIENCE, || supervised(&dir));
+    let took = gone.elapsed();
+    assert!(
+        took > Duration::from_millis(4500) && took < Duration::from_secs(9),
+        "back after {took:?}"
+    );
+    wait_until("the service is up again", PATIENCE, || {
+        service_pid(&dir).is_some()
+    });
+    drop(svscan);
+}
+
+#[test]
 fn a_thousand_services_then_each_removed() {
     const SERVICES: usize = 1000;
     let area = Area::new();
@@ -360,8 +572,9 @@ fn a_thousand_services_then_each_removed() {
             to
         })
         .collect();
-    // A new service makes svscan scan now; once it is up, svscan has seen the rest go.
-    let trigger = area.service("trigger", "#!/bin/sh\nexec sleep 1000\n", None);
+    // A new service linked in makes svscan scan now; once it is up, svscan has seen
+    // the rest go.
+    let trigger = area.link_service("trigger");
     wait_until("the trigger service is up", PATIENCE, || {
         service_pid(&trigger).is_some()
     });

@@ -12,10 +12,24 @@
 //!
 //! Divergences (DESIGN.md): no limit on the number of services (upstream: 1000);
 //! children are reaped as they exit; a change noticed in the directory (inotify)
-//! brings the next scan forward, and, where changes are noticed, the 5-second
-//! rescan happens only while something is left to do (a supervise to restart, a
-//! failure to retry) and otherwise once a minute; and, as PID 1, a shutdown that stops every service as
-//! `svc -dx` would, lets the loggers drain, and exits.
+//! brings a scan forward, and, where changes are noticed, the 5-second rescan
+//! happens only while something is left to do (a supervise to restart, a failure
+//! to retry, a directory to wait for) and otherwise once a minute; and, as PID 1, a
+//! shutdown that stops every service as `svc -dx` would, lets the loggers drain,
+//! and exits.
+//!
+//! Two rules keep the earlier scans from acting sooner than upstream could (issue
+//! 17), since upstream's next scan is anywhere up to [`RESCAN`] away:
+//! - a new directory that may still be being filled — made in place, rather than
+//!   complete when it appeared (a symbolic link, or a directory renamed in: see
+//!   [`Arrival`]) — is started [`RESCAN`] after it was first seen, with whatever
+//!   `log` and `down` it has then. One seen first by a periodic scan without being
+//!   reported as new (svscan's first scan, or where changes are not noticed) starts
+//!   at once, as upstream's would;
+//! - a supervise that exited 0 (told to by `svc -x`) is started again no sooner than
+//!   [`RESCAN`] after its exit, whatever scans come before, so that a loop on `svok`
+//!   ends and the service can be removed; one that failed or was killed may come
+//!   back at the next scan, as before.
 //!
 //! The protocol: the runtime sends [`Input::Timer`] at [`Scanner::deadline`]. An
 //! [`Effect::Scan`] asks it to read the directory and send one [`Input::Entry`] per
@@ -26,7 +40,8 @@
 //! at most one supervise per service and per logger; a pipe is closed only once,
 //! after which nothing is started on it, and never while its entry may still start
 //! either side; nothing is started for dot entries or non-directories; every child
-//! pid belongs to exactly one entry.
+//! pid belongs to exactly one entry; nothing is started sooner than the two rules
+//! above allow.
 
 /// Nanoseconds between scans (upstream's `sleep(5)`).
 pub const RESCAN: u64 = 5_000_000_000;
@@ -56,7 +71,37 @@ pub enum Kind {
         dev: u64,
         ino: u64,
         log: Log,
+        arrival: Arrival,
     },
+}
+
+/// How a directory came to be in the scanned directory, as far as the runtime can
+/// tell. Only used for a directory the machine does not know: for one it knows,
+/// the runtime need not look and answers `Unnoticed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrival {
+    /// Complete when it appeared: reached through a symbolic link, or renamed into
+    /// the scanned directory since the last scan.
+    Whole,
+    /// Created in place since the last scan: it may still be being filled.
+    Made,
+    /// Nothing reported since the last scan: it was there already, or changes are
+    /// not noticed.
+    Unnoticed,
+}
+
+/// How a reaped child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    Exited(i32),
+    Signaled(i32),
+}
+
+impl Ended {
+    /// A supervise exits 0 only when told to (`svc -x`).
+    pub fn clean(self) -> bool {
+        self == Ended::Exited(0)
+    }
 }
 
 /// Whether `<name>/log` exists. Only used at first sight: for a directory the
@@ -135,7 +180,10 @@ pub enum Input<'a> {
         which: Which,
     },
     /// A child was reaped (perhaps not one of ours: svscan as PID 1 reaps all).
-    Reaped(u32),
+    Reaped {
+        pid: u32,
+        ended: Ended,
+    },
     /// SIGTERM or SIGINT to svscan as PID 1.
     Shutdown,
 }
@@ -144,6 +192,8 @@ pub enum Input<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Child {
     Stopped,
+    /// Exited 0: not to be started again before this time.
+    Resting(u64),
     /// A `Start` awaits its answer.
     Starting,
     Running(u32),
@@ -185,9 +235,37 @@ impl Entry {
         }
     }
 
-    fn finished(&self) -> bool {
-        self.main == Child::Stopped && self.logger == Child::Stopped
+    fn child_ref(&self, which: Which) -> &Child {
+        match which {
+            Which::Main => &self.main,
+            Which::Log => &self.logger,
+        }
     }
+
+    fn finished(&self) -> bool {
+        let gone = |c: Child| matches!(c, Child::Stopped | Child::Resting(_));
+        gone(self.main) && gone(self.logger)
+    }
+
+    /// The sides that should run: main, and the logger if it has one.
+    fn sides(&self) -> &'static [Which] {
+        if self.log {
+            &[Which::Main, Which::Log]
+        } else {
+            &[Which::Main]
+        }
+    }
+}
+
+/// A new directory waited for, or that failed to start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Deferred {
+    /// (device, inode).
+    id: (u64, u64),
+    /// When it may be started: later than now while it is waited for.
+    until: u64,
+    /// Seen in the current scan.
+    listed: bool,
 }
 
 /// A known entry as the runtime may ask about it.
@@ -209,11 +287,18 @@ pub struct Scanner {
     next_key: u64,
     /// The runtime reports changes to the directory (`Input::Changed`).
     notices_changes: bool,
-    /// When the next scan is due (monotonic nanoseconds); 0: at once.
+    /// When the next periodic scan is due (monotonic nanoseconds); 0: at once.
     scan_at: u64,
+    /// When a scan is due for a change noticed.
+    change_at: Option<u64>,
     /// When the last scan ended.
     last_scan: u64,
     scanning: bool,
+    /// The current scan is a periodic one (not only for a change noticed).
+    periodic: bool,
+    /// New directories waited for, or that failed to start once no longer waited
+    /// for.
+    deferred: Vec<Deferred>,
     /// Something in the current scan failed, to be tried again.
     unsettled: bool,
     /// Set by a shutdown: when undelivered commands are repeated.
@@ -255,6 +340,12 @@ impl Scanner {
             .is_some_and(|at| self.entries[at].name == name)
     }
 
+    /// How many new directories are waited for, or failed to start once no longer
+    /// waited for.
+    pub fn waiting(&self) -> usize {
+        self.deferred.len()
+    }
+
     pub fn shutting_down(&self) -> bool {
         self.shutting_down
     }
@@ -270,7 +361,7 @@ impl Scanner {
         } else if self.shutting_down {
             self.retry_at
         } else {
-            Some(self.scan_at)
+            Some(self.change_at.map_or(self.scan_at, |c| c.min(self.scan_at)))
         }
     }
 
@@ -293,46 +384,69 @@ impl Scanner {
                 }
             }
             Input::Timer => {
-                if now >= self.scan_at && !self.scanning {
+                let periodic = now >= self.scan_at;
+                if (periodic || self.change_at.is_some_and(|t| now >= t)) && !self.scanning {
                     self.scanning = true;
+                    self.periodic = periodic;
+                    self.change_at = None;
                     self.unsettled = false;
                     for e in &mut self.entries {
                         e.active = false;
+                    }
+                    for d in &mut self.deferred {
+                        d.listed = false;
                     }
                     effects.push(Effect::Scan);
                 }
             }
             Input::Changed => {
-                if !self.scanning {
-                    self.scan_at = self.scan_at.min(now + SETTLE);
-                }
+                let at = now + SETTLE;
+                self.change_at = Some(self.change_at.map_or(at, |t| t.min(at)));
             }
             Input::Entry(seen) => {
                 if self.scanning && !self.shutting_down {
-                    self.entry(seen, effects);
+                    self.entry(seen, now, effects);
                 }
             }
             Input::ScanEnd { complete } => {
                 if self.scanning {
                     self.scanning = false;
                     self.last_scan = now;
-                    let quiet = self.notices_changes && complete && !self.unsettled;
-                    self.scan_at = now + if quiet { QUIET_RESCAN } else { RESCAN };
                     if complete {
                         self.forget_finished(effects);
+                        // Those gone, and those started, are waited for no more.
+                        let known = &self.by_inode;
+                        self.deferred.retain(|d| {
+                            d.listed && known.binary_search_by_key(&d.id, |&(id, _)| id).is_err()
+                        });
+                    }
+                    let quiet = self.notices_changes && complete && !self.unsettled && !self.to_restart();
+                    let next = now + if quiet { QUIET_RESCAN } else { RESCAN };
+                    // A scan for a change does not put off the periodic one.
+                    self.scan_at = if self.periodic {
+                        next
+                    } else {
+                        self.scan_at.min(next)
+                    };
+                    if let Some(wait) = self.earliest_wait(now) {
+                        self.scan_at = self.scan_at.min(wait);
                     }
                 }
             }
             Input::PipeCreated(key) => {
                 if let Some(e) = self.entry_mut(key) {
                     e.pipe_open = true;
-                    start_missing(e, effects);
+                    start_missing(e, now, effects);
                 }
             }
             Input::PipeFailed(key) => {
                 self.unsettled = true;
-                if self.entry_mut(key).is_some_and(|e| e.finished()) {
+                if let Some(e) = self.entry_mut(key)
+                    && e.finished()
+                {
+                    let id = (e.dev, e.ino);
                     self.forget(key);
+                    self.admit(id, now);
                 }
             }
             Input::Started { key, which, pid } => {
@@ -361,12 +475,16 @@ impl Scanner {
                     self.retry_at.get_or_insert(now + CONTROL_RETRY);
                 }
             }
-            Input::Reaped(pid) => {
+            Input::Reaped { pid, ended } => {
                 let mut ours = false;
                 for e in &mut self.entries {
                     for which in [Which::Main, Which::Log] {
                         if e.child(which).pid() == Some(pid) {
-                            *e.child(which) = Child::Stopped;
+                            *e.child(which) = if ended.clean() {
+                                Child::Resting(now + RESCAN)
+                            } else {
+                                Child::Stopped
+                            };
                             e.undelivered[which as usize] = false;
                             ours = true;
                         }
@@ -375,8 +493,14 @@ impl Scanner {
                 if self.shutting_down {
                     self.forget_finished(effects);
                 } else if ours && !self.scanning {
-                    // Restarted (or forgotten) at the next 5-second tick, as upstream.
-                    self.scan_at = self.scan_at.min(self.last_scan + RESCAN);
+                    self.scan_at = self.scan_at.min(if ended.clean() {
+                        // Told to exit: started again (or forgotten) no sooner than
+                        // upstream's next scan could come, whatever scans come first.
+                        now + RESCAN
+                    } else {
+                        // Restarted (or forgotten) at the next 5-second tick, as upstream.
+                        self.last_scan + RESCAN
+                    });
                 }
             }
             Input::Shutdown if !self.shutting_down => self.shutdown(effects),
@@ -384,11 +508,76 @@ impl Scanner {
         }
     }
 
-    fn entry(&mut self, seen: &Seen, effects: &mut Vec<Effect>) {
+    /// Whether an active entry has a side that should run and is stopped (reaped
+    /// during the scan).
+    fn to_restart(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.active && e.sides().iter().any(|&w| *e.child_ref(w) == Child::Stopped))
+    }
+
+    /// The earliest time after `now` at which a listed entry may be started: a
+    /// resting supervise's, a deferred directory's.
+    fn earliest_wait(&self, now: u64) -> Option<u64> {
+        let resting = self.entries.iter().filter(|e| e.active).flat_map(|e| {
+            e.sides().iter().filter_map(|&w| match *e.child_ref(w) {
+                Child::Resting(until) => Some(until),
+                _ => None,
+            })
+        });
+        let deferred = self.deferred.iter().filter(|d| d.listed).map(|d| d.until);
+        resting.chain(deferred).filter(|&t| t > now).min()
+    }
+
+    /// Whether a new directory is to be waited for (see the module's rules). One
+    /// waited for is remembered until it is started.
+    fn wait_for(&mut self, id: (u64, u64), arrival: Arrival, now: u64) -> bool {
+        let Some(d) = self.deferred.iter_mut().find(|d| d.id == id) else {
+            // First sight: waited for if it may still be being filled.
+            let wait = match arrival {
+                Arrival::Whole => false,
+                Arrival::Made => true,
+                Arrival::Unnoticed => !self.periodic,
+            };
+            if wait {
+                self.deferred.push(Deferred {
+                    id,
+                    until: now + RESCAN,
+                    listed: true,
+                });
+            }
+            return wait;
+        };
+        let again = std::mem::replace(&mut d.listed, true);
+        match arrival {
+            // Removed and made anew since the last scan (unless a link to it was
+            // listed first: seen through a link, it is complete).
+            Arrival::Made if !again => d.until = now + RESCAN,
+            Arrival::Whole => d.until = d.until.min(now),
+            Arrival::Made | Arrival::Unnoticed => {}
+        }
+        now < d.until
+    }
+
+    /// A new directory that was not waited for, or no longer is, and could not be
+    /// started (its `log` could not be looked at, its pipe not created): it is not
+    /// waited for when it is tried again, whatever the scan.
+    fn admit(&mut self, id: (u64, u64), now: u64) {
+        match self.deferred.iter_mut().find(|d| d.id == id) {
+            Some(d) => d.until = d.until.min(now),
+            None => self.deferred.push(Deferred {
+                id,
+                until: now,
+                listed: true,
+            }),
+        }
+    }
+
+    fn entry(&mut self, seen: &Seen, now: u64, effects: &mut Vec<Effect>) {
         if seen.name.first() == Some(&b'.') {
             return;
         }
-        let (dev, ino, log) = match seen.kind {
+        let (dev, ino, log, arrival) = match seen.kind {
             Kind::StatFailed(errno) => {
                 self.unsettled = true;
                 effects.push(Effect::WarnStat {
@@ -399,14 +588,22 @@ impl Scanner {
                 return;
             }
             Kind::NotADirectory => return,
-            Kind::Directory { dev, ino, log } => (dev, ino, log),
+            Kind::Directory {
+                dev,
+                ino,
+                log,
+                arrival,
+            } => (dev, ino, log, arrival),
         };
         if let Some(e) = self.key_of(dev, ino).and_then(|key| self.entry_mut(key)) {
             e.active = true;
             if e.name != seen.name {
                 e.name = seen.name.clone();
             }
-            start_missing(e, effects);
+            start_missing(e, now, effects);
+            return;
+        }
+        if self.wait_for((dev, ino), arrival, now) {
             return;
         }
         let log = match log {
@@ -419,6 +616,7 @@ impl Scanner {
                     log: true,
                     errno,
                 });
+                self.admit((dev, ino), now);
                 return;
             }
         };
@@ -441,7 +639,7 @@ impl Scanner {
                 name: e.name.clone(),
             });
         } else {
-            start_missing(&mut e, effects);
+            start_missing(&mut e, now, effects);
         }
         let at = self.by_inode.partition_point(|&(id, _)| id < (dev, ino));
         self.by_inode.insert(at, ((dev, ino), e.key));
@@ -533,15 +731,16 @@ fn shutdown_command(e: &Entry, which: Which) -> Effect {
     }
 }
 
-/// Starts whichever of the entry's supervises is not running, main first.
-fn start_missing(e: &mut Entry, effects: &mut Vec<Effect>) {
-    let sides: &[Which] = if e.log {
-        &[Which::Main, Which::Log]
-    } else {
-        &[Which::Main]
-    };
-    for &which in sides {
-        if *e.child(which) == Child::Stopped {
+/// Starts whichever of the entry's supervises is not running and may start, main
+/// first.
+fn start_missing(e: &mut Entry, now: u64, effects: &mut Vec<Effect>) {
+    for &which in e.sides() {
+        let may = match *e.child(which) {
+            Child::Stopped => true,
+            Child::Resting(until) => now >= until,
+            Child::Starting | Child::Running(_) => false,
+        };
+        if may {
             *e.child(which) = Child::Starting;
             effects.push(Effect::Start {
                 key: e.key,
@@ -589,10 +788,37 @@ mod tests {
         out
     }
 
+    /// A directory there already (or reached through a link: `Unnoticed` and
+    /// `Whole` differ only for one first seen by a scan for a change).
     fn dir(name: &str, ino: u64, log: Log) -> Seen {
+        arrived(name, ino, log, Arrival::Unnoticed)
+    }
+
+    fn arrived(name: &str, ino: u64, log: Log, arrival: Arrival) -> Seen {
         Seen {
             name: name.as_bytes().to_vec(),
-            kind: Kind::Directory { dev: 1, ino, log },
+            kind: Kind::Directory {
+                dev: 1,
+                ino,
+                log,
+                arrival,
+            },
+        }
+    }
+
+    /// A supervise killed (or failing).
+    fn crash(pid: u32) -> Input<'static> {
+        Input::Reaped {
+            pid,
+            ended: Ended::Signaled(9),
+        }
+    }
+
+    /// A supervise told to exit.
+    fn exit0(pid: u32) -> Input<'static> {
+        Input::Reaped {
+            pid,
+            ended: Ended::Exited(0),
         }
     }
 
@@ -630,6 +856,13 @@ mod tests {
                 }
             }
             all
+        }
+
+        /// A change noticed, and the scan that follows, answered with `listing`.
+        fn change(&mut self, listing: &[Seen]) -> Vec<Effect> {
+            assert!(self.feed(Input::Changed).is_empty());
+            assert_eq!(self.s.deadline(), Some(self.now + SETTLE));
+            self.scan(listing)
         }
 
         /// Lets time pass to the next scan, and answers it with `listing`.
@@ -734,22 +967,30 @@ mod tests {
         let scanned = d.now;
         assert_eq!(d.s.deadline(), Some(scanned + QUIET_RESCAN), "nothing to do");
         d.now += 1_000_000_000;
-        d.feed(Input::Reaped(101));
+        d.feed(crash(101));
         assert_eq!(d.s.deadline(), Some(scanned + RESCAN), "a supervise to restart");
         d.feed(Input::Changed);
         d.feed(Input::Changed);
         assert_eq!(d.s.deadline(), Some(d.now + SETTLE), "a change");
         d.now += SETTLE - 1;
         assert!(d.feed(Input::Timer).is_empty(), "not yet");
-        d.scan(&[
+        let listing = [
             dir("a", 1, Log::Missing),
             Seen {
                 name: b"x".to_vec(),
                 kind: Kind::StatFailed(2),
             },
-        ]);
+        ];
+        d.scan(&listing);
+        assert_eq!(
+            d.s.deadline(),
+            Some(scanned + RESCAN),
+            "the periodic scan is not put off"
+        );
+        d.scan(&listing);
+        assert_eq!(d.now, scanned + RESCAN);
         assert_eq!(d.s.deadline(), Some(d.now + RESCAN), "a failure to retry");
-        d.feed(Input::Reaped(999));
+        d.feed(crash(999));
         assert_eq!(d.s.deadline(), Some(d.now + RESCAN), "not one of its children");
     }
 
@@ -758,7 +999,7 @@ mod tests {
         let mut d = Driver::new();
         let listing = [dir("a", 1, Log::Exists)];
         d.scan(&listing);
-        assert!(d.feed(Input::Reaped(101)).is_empty());
+        assert!(d.feed(crash(101)).is_empty());
         assert_eq!(
             d.scan(&listing),
             [Effect::Start {
@@ -769,14 +1010,219 @@ mod tests {
         );
     }
 
+    fn start(key: u64, which: Which, name: &str) -> Effect {
+        Effect::Start {
+            key,
+            which,
+            name: name.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_supervise_told_to_exit_is_started_again_no_sooner_than_the_rescan() {
+        let mut d = Driver::new();
+        let listing = [dir("a", 1, Log::Exists), dir("b", 2, Log::Missing)];
+        d.scan(&listing);
+        d.now += 30_000_000_000;
+        // svc -dx on a and its logger: both exit 0, and are not started again at
+        // once, nor by a scan for a change, but 5 seconds after they exited.
+        assert!(d.feed(exit0(101)).is_empty());
+        assert!(d.feed(exit0(102)).is_empty());
+        let exited = d.now;
+        assert_eq!(d.s.deadline(), Some(exited + RESCAN));
+        d.now += 1_000_000_000;
+        assert!(d.change(&listing).is_empty(), "a scan for a change");
+        assert_eq!(d.s.deadline(), Some(exited + RESCAN));
+        assert_eq!(
+            d.scan(&listing),
+            [start(1, Which::Main, "a"), start(1, Which::Log, "a")]
+        );
+        assert_eq!(d.now, exited + RESCAN);
+        assert_eq!(d.s.deadline(), Some(d.now + QUIET_RESCAN), "nothing left to do");
+    }
+
+    #[test]
+    fn a_crashed_supervise_may_come_back_at_a_scan_for_a_change() {
+        let mut d = Driver::new();
+        let listing = [dir("a", 1, Log::Missing)];
+        d.scan(&listing);
+        d.now += 1_000_000_000;
+        assert!(d.feed(crash(101)).is_empty());
+        assert_eq!(d.change(&listing), [start(1, Which::Main, "a")]);
+        // Not one told to exit (exit 0): any other status counts as a crash.
+        d.feed(Input::Reaped {
+            pid: 102,
+            ended: Ended::Exited(111),
+        });
+        assert_eq!(d.change(&listing), [start(1, Which::Main, "a")]);
+    }
+
+    #[test]
+    fn a_supervise_told_to_exit_and_removed_is_forgotten_at_the_rescan() {
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Missing)]);
+        d.feed(exit0(101));
+        assert!(d.change(&[]).is_empty());
+        assert_eq!(d.s.known().count(), 0, "forgotten at once: it is gone");
+    }
+
+    #[test]
+    fn a_directory_made_in_place_is_started_5_seconds_after_it_was_first_seen() {
+        let mut d = Driver::new();
+        d.scan(&[]);
+        d.now += 30_000_000_000;
+        // Made, then given its log 0.1 s later (the scan for the change between).
+        let seen = d.now + SETTLE;
+        assert!(
+            d.change(&[arrived("a", 1, Log::Missing, Arrival::Made)])
+                .is_empty()
+        );
+        assert_eq!(d.s.deadline(), Some(seen + RESCAN));
+        d.now += 100_000_000;
+        assert!(d.change(&[dir("a", 1, Log::Exists)]).is_empty());
+        assert_eq!(d.s.deadline(), Some(seen + RESCAN));
+        insta::assert_snapshot!(show(&d.scan(&[dir("a", 1, Log::Exists)])), @r"
+            create pipe 1
+            start 1 Main a
+            start 1 Log a
+            ");
+        assert_eq!(d.now, seen + RESCAN);
+        assert_eq!(d.s.deadline(), Some(d.now + QUIET_RESCAN));
+    }
+
+    #[test]
+    fn a_directory_made_anew_is_waited_for_anew() {
+        let mut d = Driver::new();
+        d.scan(&[]);
+        assert!(
+            d.change(&[arrived("a", 1, Log::Missing, Arrival::Made)])
+                .is_empty()
+        );
+        d.now += 3_000_000_000;
+        // Removed and made again under the same inode.
+        assert!(
+            d.change(&[arrived("a", 1, Log::Missing, Arrival::Made)])
+                .is_empty()
+        );
+        let made = d.now;
+        assert!(
+            d.scan(&[dir("a", 1, Log::Missing)]).is_empty(),
+            "5 s after the first"
+        );
+        assert_eq!(d.s.deadline(), Some(made + RESCAN));
+        assert_eq!(d.scan(&[dir("a", 1, Log::Missing)]), [start(1, Which::Main, "a")]);
+    }
+
+    #[test]
+    fn a_directory_removed_while_waited_for_is_waited_for_no_more() {
+        let mut d = Driver::new();
+        d.scan(&[]);
+        assert!(
+            d.change(&[arrived("a", 1, Log::Missing, Arrival::Made)])
+                .is_empty()
+        );
+        assert_eq!(d.s.waiting(), 1);
+        assert!(d.change(&[]).is_empty());
+        assert_eq!(d.s.waiting(), 0);
+    }
+
+    #[test]
+    fn a_directory_started_is_waited_for_no_more() {
+        let mut d = Driver::new();
+        d.scan(&[]);
+        assert!(
+            d.change(&[arrived("a", 1, Log::Missing, Arrival::Made)])
+                .is_empty()
+        );
+        assert_eq!(d.scan(&[dir("a", 1, Log::Missing)]), [start(1, Which::Main, "a")]);
+        assert_eq!(d.s.waiting(), 0);
+    }
+
+    #[test]
+    fn a_linked_or_renamed_in_directory_is_started_at_once() {
+        let mut d = Driver::new();
+        d.scan(&[]);
+        assert_eq!(
+            d.change(&[arrived("a", 1, Log::Missing, Arrival::Whole)]),
+            [start(1, Which::Main, "a")]
+        );
+    }
+
+    #[test]
+    fn a_directory_that_failed_to_start_is_not_waited_for_when_tried_again() {
+        let mut d = Driver::new();
+        d.scan(&[]);
+        // Linked in, its log cannot be looked at; then its pipe cannot be created.
+        assert_eq!(
+            d.change(&[arrived("a", 1, Log::StatFailed(13), Arrival::Whole)]),
+            [Effect::WarnStat {
+                name: b"a".to_vec(),
+                log: true,
+                errno: 13
+            }]
+        );
+        let mut effects = Vec::new();
+        d.s.handle(Input::Changed, d.now, &mut effects);
+        d.now += SETTLE;
+        d.s.handle(Input::Timer, d.now, &mut effects);
+        d.s.handle(Input::Entry(&dir("a", 1, Log::Exists)), d.now, &mut effects);
+        d.s.handle(Input::PipeFailed(1), d.now, &mut effects);
+        d.s.handle(Input::ScanEnd { complete: true }, d.now, &mut effects);
+        assert_eq!(
+            effects,
+            [
+                Effect::Scan,
+                Effect::CreatePipe {
+                    key: 1,
+                    name: b"a".to_vec()
+                }
+            ]
+        );
+        // A later scan for a change, which is not told how it came, starts it.
+        insta::assert_snapshot!(show(&d.change(&[dir("a", 1, Log::Exists)])), @r"
+            create pipe 2
+            start 2 Main a
+            start 2 Log a
+            ");
+        assert_eq!(d.s.waiting(), 0);
+    }
+
+    #[test]
+    fn an_unreported_directory_waits_at_a_scan_for_a_change_not_at_a_periodic_one() {
+        // At a scan for a change, a new directory not reported as made (the
+        // notices were lost) may still be being filled.
+        let mut d = Driver::new();
+        d.scan(&[]);
+        assert!(d.change(&[dir("a", 1, Log::Missing)]).is_empty());
+        // At a periodic scan it is started, as upstream does (svscan's first scan).
+        let mut d = Driver::new();
+        assert_eq!(d.scan(&[dir("a", 1, Log::Missing)]), [start(1, Which::Main, "a")]);
+        // Reported as made, even a periodic scan waits.
+        assert!(d.scan(&[arrived("b", 2, Log::Missing, Arrival::Made)]).is_empty());
+    }
+
+    #[test]
+    fn a_scan_for_a_change_does_not_put_off_the_periodic_one() {
+        let mut d = Driver::new();
+        let dangling = Seen {
+            name: b"x".to_vec(),
+            kind: Kind::StatFailed(2),
+        };
+        d.scan(std::slice::from_ref(&dangling));
+        let periodic = d.now + RESCAN;
+        d.now += 4_000_000_000;
+        d.change(std::slice::from_ref(&dangling));
+        assert_eq!(d.s.deadline(), Some(periodic));
+    }
+
     #[test]
     fn a_removed_entry_is_forgotten_once_both_supervises_exit() {
         let mut d = Driver::new();
         d.scan(&[dir("a", 1, Log::Exists)]);
         assert!(d.scan(&[]).is_empty(), "its supervises still run");
-        d.feed(Input::Reaped(101));
+        d.feed(exit0(101));
         assert!(d.scan(&[]).is_empty());
-        d.feed(Input::Reaped(102));
+        d.feed(exit0(102));
         assert_eq!(d.scan(&[]), [Effect::ClosePipe(1)]);
         assert_eq!(d.s.known().count(), 0);
     }
@@ -785,7 +1231,7 @@ mod tests {
     fn an_incomplete_listing_forgets_nothing() {
         let mut d = Driver::new();
         d.scan(&[dir("a", 1, Log::Missing)]);
-        d.feed(Input::Reaped(101));
+        d.feed(crash(101));
         d.now = d.s.deadline().unwrap();
         assert_eq!(d.feed(Input::Timer), [Effect::Scan]);
         assert!(d.feed(Input::ScanEnd { complete: false }).is_empty());
@@ -846,10 +1292,10 @@ mod tests {
             ");
         assert_eq!(d.s.deadline(), None);
         assert!(d.feed(Input::Changed).is_empty());
-        assert!(d.feed(Input::Reaped(101)).is_empty());
-        assert!(d.feed(Input::Reaped(103)).is_empty());
-        assert!(d.feed(Input::Reaped(999)).is_empty(), "an orphan");
-        assert_eq!(d.feed(Input::Reaped(102)), [Effect::Exit]);
+        assert!(d.feed(exit0(101)).is_empty());
+        assert!(d.feed(exit0(103)).is_empty());
+        assert!(d.feed(crash(999)).is_empty(), "an orphan");
+        assert_eq!(d.feed(exit0(102)), [Effect::Exit]);
         assert_eq!(d.s.deadline(), None);
     }
 
@@ -872,6 +1318,6 @@ mod tests {
         };
         assert_eq!(d.feed(Input::Timer), [again]);
         assert_eq!(d.s.deadline(), None);
-        assert_eq!(d.feed(Input::Reaped(101)), [Effect::Exit]);
+        assert_eq!(d.feed(exit0(101)), [Effect::Exit]);
     }
 }

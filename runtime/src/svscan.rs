@@ -7,7 +7,7 @@ use crate::exec::prepare;
 use crate::io::errno_of;
 use crate::message::{EXIT_TEMPORARY, fatal, warn};
 use crate::process::{Forked, dup_onto, fork};
-use model::svscan::{Effect, Input, Kind, Log, Scanner, Seen, Which};
+use model::svscan::{Arrival, Effect, Ended, Input, Kind, Log, Scanner, Seen, Which};
 use nix::dir::{Dir, Type};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -17,6 +17,7 @@ use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
 use nix::sys::stat::{Mode, SFlag, fstat, stat};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
 use std::os::fd::{AsFd, OwnedFd};
@@ -73,6 +74,8 @@ pub fn run(dir: Option<&OsStr>) -> ! {
         machine: Scanner::new(changes.is_some()),
         pipes: HashMap::new(),
         descriptor_limit: raise_descriptor_limit(),
+        changes,
+        arrivals: HashMap::new(),
     };
     loop {
         if driver.machine.deadline().is_some_and(|d| d <= monotonic()) {
@@ -91,34 +94,43 @@ pub fn run(dir: Option<&OsStr>) -> ! {
                 .as_ref()
                 .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN)),
         );
-        fds.extend(
-            changes
-                .as_ref()
-                .map(|i| PollFd::new(i.as_fd(), PollFlags::POLLIN)),
-        );
+        let changes_fd = driver.changes.as_ref().map(|i| i.as_fd());
+        fds.extend(changes_fd.map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
         let _ = poll(&mut fds, timeout);
         drop(fds);
 
+        // How the child reaped last ended, from `waitpid` to the machine.
+        let ended = Cell::new(Ended::Exited(0));
         crate::supervise::after_wakeup(
             || {
                 drain(&children);
             },
             || match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, ..)) => Some(pid.as_raw() as u32),
+                Ok(WaitStatus::Exited(pid, code)) => {
+                    ended.set(Ended::Exited(code));
+                    Some(pid.as_raw() as u32)
+                }
+                Ok(WaitStatus::Signaled(pid, signal, _)) => {
+                    ended.set(Ended::Signaled(signal as i32));
+                    Some(pid.as_raw() as u32)
+                }
                 Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => None,
                 // Stopped or continued children are not reported (no WUNTRACED).
                 Ok(_) | Err(_) => Some(0),
             },
             |pid| {
                 if pid != 0 {
-                    driver.input(Input::Reaped(pid));
+                    driver.input(Input::Reaped {
+                        pid,
+                        ended: ended.get(),
+                    });
                 }
             },
         );
         if shutdown.as_ref().is_some_and(drain) {
             driver.input(Input::Shutdown);
         }
-        if changes.as_ref().is_some_and(drain) {
+        if driver.read_changes() {
             driver.input(Input::Changed);
         }
     }
@@ -131,6 +143,11 @@ struct Driver {
     pipes: HashMap<u64, (OwnedFd, OwnedFd)>,
     /// The descriptor limits svscan was started with, given back to its children.
     descriptor_limit: Option<(rlim_t, rlim_t)>,
+    /// The watch on the directory, where inotify works.
+    changes: Option<Inotify>,
+    /// How each name reported since the last scan came: `Made` (created in place)
+    /// or `Whole` (renamed in); the last report for a name counts.
+    arrivals: HashMap<Vec<u8>, Arrival>,
 }
 
 /// Raises svscan's own limit on open descriptors to the hard limit: it holds two
@@ -143,6 +160,33 @@ fn raise_descriptor_limit() -> Option<(rlim_t, rlim_t)> {
 }
 
 impl Driver {
+    /// Reads what inotify reports, noting how each name came; whether anything was.
+    fn read_changes(&mut self) -> bool {
+        let Some(changes) = &self.changes else {
+            return false;
+        };
+        let mut any = false;
+        while let Ok(events) = changes.read_events() {
+            if events.is_empty() {
+                break;
+            }
+            any = true;
+            for event in events {
+                // After an overflow (no name) what is lost counts as `Unnoticed`,
+                // which a scan for a change waits for too.
+                if let Some(name) = event.name {
+                    let arrival = if event.mask.contains(AddWatchFlags::IN_MOVED_TO) {
+                        Arrival::Whole
+                    } else {
+                        Arrival::Made
+                    };
+                    self.arrivals.insert(name.into_vec(), arrival);
+                }
+            }
+        }
+        any
+    }
+
     fn input(&mut self, input: Input) {
         let mut effects = Vec::new();
         self.machine.handle(input, monotonic(), &mut effects);
@@ -194,6 +238,9 @@ impl Driver {
 
     /// Reads the directory, one `Entry` per name, then `ScanEnd`.
     fn scan(&mut self) {
+        // Every name the listing can show was reported before it is read: how the
+        // names came is known for all of them.
+        self.read_changes();
         let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
         let mut dir = match Dir::open(".", flags, Mode::empty()) {
             Ok(dir) => dir,
@@ -208,6 +255,12 @@ impl Driver {
             match entry {
                 Ok(entry) => {
                     let name = entry.file_name().to_bytes();
+                    // A report is used once.
+                    let reported = if self.arrivals.is_empty() {
+                        None
+                    } else {
+                        self.arrivals.remove(name)
+                    };
                     // A directory known under this name, listed with the inode it
                     // had when stat last looked at it, is taken to be the same
                     // directory without looking again (idle rescans of 1000 services
@@ -226,10 +279,11 @@ impl Driver {
                                     dev,
                                     ino: entry.ino(),
                                     log: Log::Missing,
+                                    arrival: Arrival::Unnoticed,
                                 },
                             }
                         }
-                        _ => self.look_at(name),
+                        (file_type, _) => self.look_at(name, file_type, reported),
                     };
                     self.input(Input::Entry(&seen));
                 }
@@ -240,12 +294,18 @@ impl Driver {
                 }
             }
         }
+        // Reports for names not listed are of names gone, unless the listing
+        // failed part way.
+        if complete {
+            self.arrivals.clear();
+        }
         self.input(Input::ScanEnd { complete });
     }
 
     /// stat follows symlinks, as upstream's; `<name>/log` is looked at only for a
-    /// directory the machine does not know yet.
-    fn look_at(&self, name: &[u8]) -> Seen {
+    /// directory the machine does not know yet, and so is how it came (`file_type`:
+    /// as the listing says, if it does).
+    fn look_at(&self, name: &[u8], file_type: Option<Type>, reported: Option<Arrival>) -> Seen {
         let kind = match stat(OsStr::from_bytes(name)) {
             Err(e) => Kind::StatFailed(e as i32),
             Ok(st) if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFDIR => {
@@ -253,16 +313,37 @@ impl Driver {
             }
             Ok(st) => {
                 let (dev, ino) = (st.st_dev, st.st_ino);
-                let log = if self.machine.is_known(dev, ino) {
-                    Log::Missing
+                if self.machine.is_known(dev, ino) {
+                    Kind::Directory {
+                        dev,
+                        ino,
+                        log: Log::Missing,
+                        arrival: Arrival::Unnoticed,
+                    }
                 } else {
-                    match stat(OsStr::from_bytes(&[name, b"/log"].concat())) {
+                    let log = match stat(OsStr::from_bytes(&[name, b"/log"].concat())) {
                         Ok(_) => Log::Exists,
                         Err(Errno::ENOENT) => Log::Missing,
                         Err(e) => Log::StatFailed(e as i32),
+                    };
+                    let link = match file_type {
+                        Some(t) => t == Type::Symlink,
+                        None => nix::sys::stat::lstat(OsStr::from_bytes(name)).is_ok_and(|l| {
+                            SFlag::from_bits_truncate(l.st_mode) & SFlag::S_IFMT == SFlag::S_IFLNK
+                        }),
+                    };
+                    let arrival = if link {
+                        Arrival::Whole
+                    } else {
+                        reported.unwrap_or(Arrival::Unnoticed)
+                    };
+                    Kind::Directory {
+                        dev,
+                        ino,
+                        log,
+                        arrival,
                     }
-                };
-                Kind::Directory { dev, ino, log }
+                }
             }
         };
         Seen {

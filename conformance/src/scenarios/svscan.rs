@@ -10,11 +10,32 @@ use crate::scenario::{Scenario, Side};
 
 use super::supervise::{PRELUDE, SLEEPER};
 
-/// More shell functions: `newsup` holds once svscan has a child other than `$sup`.
+/// More shell functions: `newsup` holds once svscan has a child other than `$sup`;
+/// `rescanned N` once svscan has scanned since `scans` said N, where `s/dangling`
+/// is a dangling symbolic link, which every scan warns about. Just after a scan,
+/// upstream's next one is 5 seconds away.
 const SVSCAN_PRELUDE: &str = r#"
 notsvok() { ! svok "$1"; }
 newsup() { p=$(ps -o pid= --ppid "$svscan" | tr -d ' '); [ -n "$p" ] && [ "$p" != "$sup" ]; }
+scans() { grep -c dangling err; }
+rescanned() { [ "$(scans)" -gt "$1" ]; }
 "#;
+
+/// A scenario with `sv/a` (a service, with a logger if `log`) linked in as `s/a`,
+/// `sv/z` to link in later, and the dangling link that marks svscan's scans.
+fn linked(name: &str, log: Option<&str>) -> Scenario {
+    let s = sc(name)
+        .file("sv/a/run", SLEEPER)
+        .file("sv/z/run", SLEEPER)
+        .symlink("s/a", "../sv/a")
+        .symlink("s/dangling", "nowhere")
+        .volatile("sv/*/supervise/status")
+        .volatile("sv/*/log/supervise/status");
+    match log {
+        Some(log) => s.file("sv/a/log/run", log),
+        None => s,
+    }
+}
 
 /// A service that says hello on stdout, then sleeps.
 const HELLO: &str = "#!/bin/sh\necho hello\nexec sleep 1000\n";
@@ -155,6 +176,44 @@ svc -d s/a; waitfor isdown s/a; old=$(lp); svc -t s/a/log; waitfor newlog; svc -
 cat s/a/log/out",
         )
         .volatile("s/a/log/out"),
+        // Issue 17. `svc -dx` with the entry left in place, as the introduction's
+        // `while svok . ; do sleep 1 ; done` expects: the supervise stays away until
+        // the rescan (upstream's reaps it then), even when another service is
+        // linked in after it is gone, which ours sees at once: a second later, it is
+        // still away. Started just after a scan, upstream's next is 5 seconds away.
+        run(
+            linked("svc-dx-the-svok-loop-ends", None),
+            "chmod +x sv/*/run; svscan s 2>err & waitfor isup s/a; n=$(scans); waitfor rescanned $n
+svc -dx s/a; (cd s/a && while svok . ; do sleep 1 ; done); echo \"supervise gone\"
+ln -s ../sv/z s/z; sleep 1; svok s/a || echo \"not started again a second later\"
+waitfor svok s/a; echo \"supervise back\"; waitfor isup s/a; waitfor isup s/z; svstat s/a s/z",
+        ),
+        // As `svsetup remove` does: `svc -dx` on the service and its logger, then,
+        // once both supervises are gone, the link and the directory removed; with
+        // another service linked in meanwhile. Then svscan runs no supervise for
+        // the removed service (upstream's has reaped them once it has started z).
+        run(
+            linked("svc-dx-then-remove", Some(CAT_LOGGER)),
+            "chmod +x sv/*/run sv/a/log/run; svscan s 2>err & svscan=$!; waitfor isup s/a; waitfor isup s/a/log
+n=$(scans); waitfor rescanned $n
+svc -dx s/a s/a/log; waitfor notsvok s/a; waitfor notsvok s/a/log; ln -s ../sv/z s/z; sleep 1
+rm s/a && rm -r sv/a && echo \"removed\"; waitfor isup s/z; ls s sv; ps -o args= --ppid $svscan",
+        ),
+        // A directory made in place, completed half a second later (its logger,
+        // another's down file): upstream's next scan, 5 seconds after the last,
+        // finds it complete; ours, told at once, waits as long.
+        run(
+            sc("a-directory-made-in-place-starts-complete")
+                .symlink("s/dangling", "nowhere")
+                .file("spare/a/run", HELLO)
+                .file("spare/a/log/run", CAT_LOGGER)
+                .file("spare/c/run", "#!/bin/sh\necho ran > ran\nexec sleep 1000\n"),
+            "chmod +x spare/*/run spare/a/log/run; svscan s 2>err & waitfor rescanned 0
+mkdir s/a s/c; cp spare/a/run s/a/; cp spare/c/run s/c/; sleep 0.5
+mkdir s/a/log; cp spare/a/log/run s/a/log/; touch s/c/down
+waitfor logged s/a/log/out hello; waitfor svok s/c; waitfor test -s s/c/supervise/status
+svstat s/a s/a/log s/c",
+        ),
         run(
             service(sc("log-is-not-a-directory"), "a", SLEEPER, None).file("s/a/log", ""),
             "svscan s 2>err & waitfor grep -q fatal err; sort -u err",
