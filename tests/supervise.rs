@@ -198,3 +198,52 @@ fn killing_supervise_leaves_the_service_running() {
         "svstat said {said:?}"
     );
 }
+
+/// supervise, run as nobody with room for no other process, cannot fork `./run`:
+/// it warns in upstream's words, with the retry interval and the error the model
+/// was given, and waits to try again (killed here by its pid).
+const FORK_FAILS: &str = r#"
+set -u
+cd "$WORK"
+mkdir s
+printf '#!/bin/sh\nexec sleep 1000\n' > s/run
+chmod +x s/run
+chown -R nobody s
+setpriv --reuid=nobody --regid=nogroup --clear-groups prlimit --nproc=1 -- "$SUPERVISE" s 2> err &
+pid=$!
+n=0
+until grep -q "unable to fork" err; do
+    n=$((n + 1))
+    if [ "$n" -ge 300 ]; then echo "no warning"; kill -9 "$pid"; exit 1; fi
+    sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid"
+cat err
+"#;
+
+#[test]
+fn a_failed_fork_is_reported_as_upstream_reports_it() {
+    for (side, supervise) in support::both("supervise") {
+        let scratch = TempDir::new("supervise-fork").unwrap();
+        std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let program = scratch.path().join("supervise");
+        std::os::unix::fs::symlink(supervise.get_program(), &program).unwrap();
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", FORK_FAILS])
+            .env("WORK", scratch.path())
+            .env("SUPERVISE", &program)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let status = wait_with_deadline(&mut child, PATIENCE);
+        let mut out = String::new();
+        std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+        assert!(status.success(), "{side}: {out}");
+        assert_eq!(
+            out,
+            "supervise: warning: unable to fork for s, sleeping 60 seconds: temporary failure\n",
+            "{side}"
+        );
+    }
+}

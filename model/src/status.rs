@@ -10,7 +10,7 @@ use crate::tai64::{Tai64N, UNIX_EPOCH};
 pub const LEN: usize = 18;
 
 /// What supervise wants of its service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Want {
     Up,
     Down,

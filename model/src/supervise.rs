@@ -13,7 +13,13 @@
 //! are handled as they come. And an exit followed at once by a new start is written
 //! to the status file once, with the new pid, where upstream writes it twice.
 //!
-//! Invariants (checked by the tests at the end and by `tests/supervise_exhaustive.rs`):
+//! The machine is a phase (no child, a start awaiting its answer, the service up,
+//! done) with what every phase shares: what `svc` last asked for, the paused flag,
+//! the status record's stamp, and a small table of named timers. Impossible
+//! combinations (a child and a pending restart, a timer while the service runs)
+//! cannot be written.
+//!
+//! Invariants (checked by the tests at the end and by `tests/supervise_invariants.rs`):
 //! at most one child; no two starts less than a second apart; after `x`, exit exactly
 //! when no child is left; after `d`, or `o`, the service is not started again when it
 //! exits; every status record decodes and says what the machine holds.
@@ -57,8 +63,8 @@ pub enum Input {
     Control(u8),
     /// The answer to [`Effect::Spawn`]: the new child's pid.
     Spawned(u32),
-    /// The answer to [`Effect::Spawn`]: fork failed.
-    SpawnFailed,
+    /// The answer to [`Effect::Spawn`]: fork failed with this errno.
+    SpawnFailed(i32),
     /// A child was reaped (not necessarily the service).
     Reaped(u32),
     /// The deadline passed.
@@ -77,35 +83,60 @@ pub enum Effect {
     Signal(u32, Signal),
     /// Write this record to `supervise/status` (by way of `status.new`).
     WriteStatus([u8; 18]),
-    /// `unable to fork for <dir>, sleeping 60 seconds: <error>`.
-    WarnForkFailed,
+    /// `unable to fork for <dir>, sleeping <retry_secs> seconds: <errno>`.
+    WarnForkFailed { errno: i32, retry_secs: u64 },
     /// Exit 0.
     Exit,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The machine's named timers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// A start waits until a second has passed since the last one.
+    RestartInterval,
+    /// After a failed fork, the next try.
+    ForkRetry,
+}
+
+impl Timer {
+    pub const ALL: [Timer; 2] = [Timer::RestartInterval, Timer::ForkRetry];
+}
+
+/// An exited service whose pid the status file keeps showing (see [`Phase::Down`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Shown {
+    pid: u32,
+    /// When it exited: the status says down since then once the showing ends.
+    exited: Tai64N,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Phase {
+    /// No child. `shown`: the service exited within a second of its start and its
+    /// restart waits for the interval; the status keeps showing its pid until the
+    /// next start, as upstream's does (it sleeps out that second before it reaps),
+    /// so that clients reading a crash-looping service see it up. Only while the
+    /// restart interval's timer runs.
+    Down { shown: Option<Shown> },
+    /// An [`Effect::Spawn`] awaits its answer. `exiting`: `x` came meanwhile.
+    Spawning { exiting: bool, shown: Option<Shown> },
+    /// The service runs. `exiting`: after `x`, supervise exits when it does.
+    Up { pid: u32, exiting: bool },
+    /// After `x`, once no child was left: nothing more happens.
+    Exited,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Supervisor {
+    phase: Phase,
     want: Want,
     paused: bool,
-    exiting: bool,
-    /// The service's pid, if it runs.
-    child: Option<u32>,
-    /// An `Effect::Spawn` awaits its answer.
-    spawning: bool,
     /// The moment of the last pid change, as the status record shows it.
     stamp: Tai64N,
     /// When `./run` was last started (monotonic).
     last_start: Option<u64>,
-    /// A start waits for the restart interval to pass.
-    start_pending: bool,
-    /// After a failed fork: when to try again, if still wanted up.
-    retry_at: Option<u64>,
-    /// The service exited within a second of its start and its restart waits for
-    /// the interval: the status keeps showing its pid until the next start, as
-    /// upstream's does (it sleeps out that second before it reaps), so that clients
-    /// reading a crash-looping service see it up. Holds the exit's time.
-    exit_unshown: Option<(u32, Tai64N)>,
-    exited: bool,
+    /// When each of [`Timer::ALL`] fires (monotonic), if armed: only while down.
+    timers: [Option<u64>; 2],
 }
 
 impl Default for Supervisor {
@@ -117,28 +148,30 @@ impl Default for Supervisor {
 impl Supervisor {
     pub fn new() -> Supervisor {
         Supervisor {
+            phase: Phase::Down { shown: None },
             want: Want::Up,
             paused: false,
-            exiting: false,
-            child: None,
-            spawning: false,
             stamp: Tai64N { secs: 0, nanos: 0 },
             last_start: None,
-            start_pending: false,
-            retry_at: None,
-            exit_unshown: None,
-            exited: false,
+            timers: [None; 2],
         }
     }
 
     /// The record the status file holds.
     pub fn record(&self) -> Record {
-        let shown = self.child.or(self.exit_unshown.map(|(pid, _)| pid));
-        Record::new(self.stamp, shown.unwrap_or(0), self.paused, self.want)
+        let pid = match self.phase {
+            Phase::Up { pid, .. } => pid,
+            Phase::Down { shown: Some(s) } | Phase::Spawning { shown: Some(s), .. } => s.pid,
+            _ => 0,
+        };
+        Record::new(self.stamp, pid, self.paused, self.want)
     }
 
     pub fn child(&self) -> Option<u32> {
-        self.child
+        match self.phase {
+            Phase::Up { pid, .. } => Some(pid),
+            _ => None,
+        }
     }
 
     pub fn want(&self) -> Want {
@@ -146,95 +179,136 @@ impl Supervisor {
     }
 
     pub fn has_exited(&self) -> bool {
-        self.exited
+        self.phase == Phase::Exited
+    }
+
+    /// The armed timer that fires first, and when (monotonic nanoseconds).
+    pub fn next_timer(&self) -> Option<(Timer, u64)> {
+        Timer::ALL
+            .iter()
+            .zip(self.timers)
+            .filter_map(|(&timer, at)| at.map(|at| (timer, at)))
+            .min_by_key(|&(_, at)| at)
+    }
+
+    /// When `timer` fires (monotonic nanoseconds), if it is armed.
+    pub fn timer(&self, timer: Timer) -> Option<u64> {
+        self.timers[timer as usize]
     }
 
     /// When the runtime should send [`Input::Timer`] (monotonic nanoseconds).
     pub fn deadline(&self) -> Option<u64> {
-        let start = self
-            .start_pending
-            .then(|| self.last_start.map_or(0, |t| t + RESTART_INTERVAL));
-        match (start, self.retry_at) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        self.next_timer().map(|(_, at)| at)
+    }
+
+    /// The machine as seen from `now`, for model checking: pids, stamps and times
+    /// replaced by what decides its behaviour (which child, how long until each
+    /// timer, whether the restart interval has passed), so that states that behave
+    /// alike compare equal.
+    pub fn abstracted(&self, now: u64) -> Supervisor {
+        let shown = |s: Option<Shown>| {
+            s.map(|_| Shown {
+                pid: 1,
+                exited: Tai64N { secs: 0, nanos: 0 },
+            })
+        };
+        let phase = match self.phase {
+            Phase::Up { exiting, .. } => Phase::Up { pid: 1, exiting },
+            Phase::Down { shown: s } => Phase::Down { shown: shown(s) },
+            Phase::Spawning { exiting, shown: s } => Phase::Spawning { exiting, shown: shown(s) },
+            Phase::Exited => Phase::Exited,
+        };
+        Supervisor {
+            phase,
+            want: self.want,
+            paused: self.paused,
+            stamp: Tai64N { secs: 0, nanos: 0 },
+            last_start: self.last_start.map(|t| now.saturating_sub(t).min(RESTART_INTERVAL)),
+            timers: self.timers.map(|t| t.map(|at| at.saturating_sub(now))),
         }
     }
 
     /// Takes one input at `now`; appends what to do to `effects`.
     pub fn handle(&mut self, input: Input, now: Now, effects: &mut Vec<Effect>) {
-        if self.exited {
-            return;
-        }
-        match input {
-            Input::Start { down_file } => {
+        match (input, self.phase) {
+            (_, Phase::Exited) => {}
+            (Input::Start { down_file }, _) => {
                 self.want = if down_file { Want::Down } else { Want::Up };
                 self.stamp = now.wall;
                 self.announce(effects);
             }
-            Input::Ready => {
+            (Input::Ready, _) => {
                 if self.want == Want::Up {
                     self.try_start(now, false, effects);
                 }
             }
-            Input::Control(byte) => self.control(byte, now, effects),
-            Input::Spawned(pid) => {
-                self.spawning = false;
-                self.exit_unshown = None;
-                self.child = Some(pid);
+            (Input::Control(byte), _) => self.control(byte, now, effects),
+            (Input::Spawned(pid), Phase::Spawning { exiting, .. }) => {
+                self.phase = Phase::Up { pid, exiting };
                 self.paused = false;
                 self.stamp = now.wall;
                 self.last_start = Some(now.mono);
                 self.announce(effects);
             }
-            Input::SpawnFailed => {
-                self.spawning = false;
-                self.show_exit();
+            (Input::SpawnFailed(errno), Phase::Spawning { exiting, shown }) => {
+                self.phase = Phase::Down { shown };
+                self.end_showing();
                 self.announce(effects);
-                effects.push(Effect::WarnForkFailed);
-                self.retry_at = Some(now.mono + FORK_RETRY);
+                effects.push(Effect::WarnForkFailed {
+                    errno,
+                    retry_secs: FORK_RETRY / 1_000_000_000,
+                });
+                self.arm(Timer::ForkRetry, now.mono + FORK_RETRY);
+                if exiting {
+                    self.exit(effects);
+                }
             }
-            Input::Reaped(pid) => {
-                if self.child == Some(pid) {
-                    self.child = None;
-                    if !self.exiting && self.want == Want::Up {
-                        self.try_start(now, false, effects);
-                    }
-                    if self.start_pending {
-                        self.exit_unshown = Some((pid, now.wall));
-                    } else {
-                        self.stamp = now.wall;
-                    }
+            (Input::Reaped(reaped), Phase::Up { pid, exiting }) if reaped == pid => {
+                self.phase = Phase::Down { shown: None };
+                if exiting {
+                    self.stamp = now.wall;
+                    self.announce(effects);
+                    self.exit(effects);
+                    return;
+                }
+                if self.want == Want::Up {
+                    self.try_start(now, false, effects);
+                }
+                if self.armed(Timer::RestartInterval) {
+                    self.phase = Phase::Down {
+                        shown: Some(Shown { pid, exited: now.wall }),
+                    };
+                } else {
+                    self.stamp = now.wall;
                     // A start at once is written with its pid (upstream writes the
                     // exit's record first): the new pid is in the status file one
                     // write sooner.
-                    if !self.spawning && !self.start_pending {
+                    if !matches!(self.phase, Phase::Spawning { .. }) {
                         self.announce(effects);
                     }
                 }
             }
-            Input::Timer => {
-                let start_due = self.last_start.is_none_or(|t| now.mono >= t + RESTART_INTERVAL);
-                if self.start_pending && start_due {
-                    self.start_pending = false;
-                    self.try_start(now, true, effects);
-                }
-                if self.retry_at.is_some_and(|t| t <= now.mono) {
-                    self.retry_at = None;
-                    if self.want == Want::Up {
-                        self.try_start(now, true, effects);
+            (Input::Timer, Phase::Down { .. }) => {
+                for (k, timer) in Timer::ALL.into_iter().enumerate() {
+                    if self.timers[k].is_some_and(|at| at <= now.mono) {
+                        self.timers[k] = None;
+                        let wanted = match timer {
+                            Timer::RestartInterval => true,
+                            Timer::ForkRetry => self.want == Want::Up,
+                        };
+                        if wanted {
+                            self.try_start(now, true, effects);
+                        }
                     }
                 }
             }
-        }
-        if self.exiting && self.child.is_none() && !self.spawning {
-            self.announce(effects);
-            effects.push(Effect::Exit);
-            self.exited = true;
+            (Input::Spawned(_) | Input::SpawnFailed(_) | Input::Reaped(_) | Input::Timer, _) => {}
         }
     }
 
     fn control(&mut self, byte: u8, now: Now, effects: &mut Vec<Effect>) {
-        let signal = |sig, effects: &mut Vec<Effect>, child: Option<u32>| {
+        let child = self.child();
+        let signal = |sig, effects: &mut Vec<Effect>| {
             if let Some(pid) = child {
                 effects.push(Effect::Signal(pid, sig));
             }
@@ -247,10 +321,9 @@ impl Supervisor {
             }
             b'd' => {
                 self.want = Want::Down;
-                self.start_pending = false;
-                self.retry_at = None;
-                self.show_exit();
-                if let Some(pid) = self.child {
+                self.timers = [None; 2];
+                self.end_showing();
+                if let Some(pid) = child {
                     effects.push(Effect::Signal(pid, Signal::Term));
                     effects.push(Effect::Signal(pid, Signal::Cont));
                     self.paused = false;
@@ -262,27 +335,38 @@ impl Supervisor {
                 self.announce(effects);
                 self.try_start(now, false, effects);
             }
-            b'a' => signal(Signal::Alrm, effects, self.child),
-            b'h' => signal(Signal::Hup, effects, self.child),
-            b'k' => signal(Signal::Kill, effects, self.child),
-            b't' => signal(Signal::Term, effects, self.child),
-            b'i' => signal(Signal::Int, effects, self.child),
+            b'a' => signal(Signal::Alrm, effects),
+            b'h' => signal(Signal::Hup, effects),
+            b'k' => signal(Signal::Kill, effects),
+            b't' => signal(Signal::Term, effects),
+            b'i' => signal(Signal::Int, effects),
             b'p' => {
                 self.paused = true;
                 self.announce(effects);
-                signal(Signal::Stop, effects, self.child);
+                signal(Signal::Stop, effects);
             }
             b'c' => {
                 self.paused = false;
                 self.announce(effects);
-                signal(Signal::Cont, effects, self.child);
+                signal(Signal::Cont, effects);
             }
-            b'x' => {
-                self.exiting = true;
-                self.start_pending = false;
-                self.show_exit();
-                self.announce(effects);
-            }
+            b'x' => match self.phase {
+                Phase::Up { pid, .. } => {
+                    self.phase = Phase::Up { pid, exiting: true };
+                    self.announce(effects);
+                }
+                Phase::Spawning { shown, .. } => {
+                    self.phase = Phase::Spawning { exiting: true, shown };
+                    self.announce(effects);
+                }
+                Phase::Down { .. } => {
+                    self.timers = [None; 2];
+                    self.end_showing();
+                    self.announce(effects);
+                    self.exit(effects);
+                }
+                Phase::Exited => {}
+            },
             _ => {}
         }
     }
@@ -290,25 +374,44 @@ impl Supervisor {
     /// Starts the service unless it runs, or waits until a second has passed since
     /// the last start. `deferred`: called from the timer (see [`Effect::Spawn`]).
     fn try_start(&mut self, now: Now, deferred: bool, effects: &mut Vec<Effect>) {
-        if self.child.is_some() || self.spawning || self.exiting {
+        let Phase::Down { shown } = self.phase else {
             return;
-        }
-        let ready = self.last_start.is_none_or(|t| now.mono >= t + RESTART_INTERVAL);
-        if ready {
-            self.start_pending = false;
-            self.retry_at = None;
-            self.spawning = true;
+        };
+        let due = self.last_start.map_or(0, |t| t + RESTART_INTERVAL);
+        if now.mono >= due {
+            self.timers = [None; 2];
+            self.phase = Phase::Spawning { exiting: false, shown };
             effects.push(Effect::Spawn { deferred });
         } else {
-            self.start_pending = true;
+            self.arm(Timer::RestartInterval, due);
         }
     }
 
-    /// Ends the showing of an exited child's pid: the status says down from its exit.
-    fn show_exit(&mut self) {
-        if let Some((_, exited)) = self.exit_unshown.take() {
-            self.stamp = exited;
+    fn arm(&mut self, timer: Timer, at: u64) {
+        self.timers[timer as usize] = Some(at);
+    }
+
+    fn armed(&self, timer: Timer) -> bool {
+        self.timers[timer as usize].is_some()
+    }
+
+    /// Ends the showing of an exited service's pid: the status says down since its exit.
+    fn end_showing(&mut self) {
+        match &mut self.phase {
+            Phase::Down { shown } | Phase::Spawning { shown, .. } => {
+                if let Some(s) = shown.take() {
+                    self.stamp = s.exited;
+                }
+            }
+            Phase::Up { .. } | Phase::Exited => {}
         }
+    }
+
+    /// No child is left after `x`: the last record, then exit.
+    fn exit(&mut self, effects: &mut Vec<Effect>) {
+        self.announce(effects);
+        effects.push(Effect::Exit);
+        self.phase = Phase::Exited;
     }
 
     fn announce(&self, effects: &mut Vec<Effect>) {
@@ -359,7 +462,7 @@ mod tests {
                     match e {
                         Effect::Spawn { .. } if self.fork_fails => {
                             self.log.push("spawn (fork fails)".into());
-                            queue.push(Input::SpawnFailed);
+                            queue.push(Input::SpawnFailed(11));
                         }
                         Effect::Spawn { deferred } => {
                             self.next_pid += 1;
@@ -375,7 +478,9 @@ mod tests {
                                 r.pid, r.paused, r.want as char
                             ));
                         }
-                        Effect::WarnForkFailed => self.log.push("warn fork failed".into()),
+                        Effect::WarnForkFailed { errno, retry_secs } => {
+                            self.log.push(format!("warn fork failed: errno {errno}, sleeping {retry_secs}"))
+                        }
                         Effect::Exit => self.log.push("exit".into()),
                     }
                 }
@@ -457,7 +562,7 @@ mod tests {
         insta::assert_snapshot!(h.take_log(), @r"
             spawn (fork fails)
             status pid 0 paused 0 want 'u'
-            warn fork failed
+            warn fork failed: errno 11, sleeping 60
             ");
     }
 
@@ -525,7 +630,7 @@ mod tests {
         insta::assert_snapshot!(h.take_log(), @r"
             spawn (fork fails)
             status pid 0 paused 0 want 'u'
-            warn fork failed
+            warn fork failed: errno 11, sleeping 60
             ");
     }
 
@@ -634,7 +739,7 @@ mod tests {
             status pid 0 paused 0 want 'u'
             spawn (fork fails)
             status pid 0 paused 0 want 'u'
-            warn fork failed
+            warn fork failed: errno 11, sleeping 60
             spawn 101 deferred
             status pid 101 paused 0 want 'u'
             ");

@@ -1,5 +1,7 @@
-//! The supervise machine's invariants, checked after every step of every sequence of
-//! inputs up to a depth (exhaustively), and of random long sequences (proptest):
+//! The supervise machine's invariants, checked after every step of every distinct
+//! state reachable within a depth (breadth first, with an input that jumps to the
+//! next deadline, so that every timer fires), and of random long sequences
+//! (proptest):
 //!
 //! 1. at most one child at a time, and the machine knows which;
 //! 2. no two starts of `./run` less than a second apart;
@@ -16,7 +18,7 @@
 //!    `x` or a failed fork write it down at once, dated from its exit.
 
 use model::status::{Observed, Record, Want, svstat_body};
-use model::supervise::{Effect, Input, Now, RESTART_INTERVAL, Supervisor};
+use model::supervise::{Effect, Input, Now, RESTART_INTERVAL, Supervisor, Timer};
 use model::tai64::Tai64N;
 use proptest::prelude::*;
 
@@ -28,6 +30,8 @@ enum Event {
     ChildExits,
     /// Time passes, in milliseconds; a due timer fires.
     Wait(u64),
+    /// Time passes until the machine's next deadline, which fires.
+    NextDeadline,
     /// The next fork fails.
     ForkWillFail,
 }
@@ -56,6 +60,8 @@ struct World {
     paused: bool,
     /// The last status record written.
     on_disk: Option<[u8; 18]>,
+    /// How often each of `Timer::ALL` was due when the timer input was sent.
+    fired: [u64; 2],
 }
 
 impl World {
@@ -74,6 +80,7 @@ impl World {
             exit_asked: false,
             exited: false,
             paused: false,
+            fired: [0; 2],
         };
         w.input(Input::Start { down_file })?;
         w.input(Input::Ready)?;
@@ -136,16 +143,34 @@ impl World {
             },
             Event::Wait(ms) => {
                 self.mono += ms * 1_000_000;
-                match self.s.deadline() {
-                    Some(d) if d <= self.mono => self.input(Input::Timer),
-                    _ => Ok(()),
+                self.fire_due_timers()
+            }
+            Event::NextDeadline => {
+                if let Some(at) = self.s.deadline() {
+                    self.mono = self.mono.max(at);
                 }
+                self.fire_due_timers()
             }
             Event::ForkWillFail => {
                 self.fork_fails = true;
                 Ok(())
             }
         }
+    }
+
+    /// Sends the timer input if a deadline has passed, counting which timers were due.
+    fn fire_due_timers(&mut self) -> Result<(), String> {
+        let due: Vec<Timer> = Timer::ALL
+            .into_iter()
+            .filter(|&t| self.s.timer(t).is_some_and(|at| at <= self.mono))
+            .collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        for t in due {
+            self.fired[t as usize] += 1;
+        }
+        self.input(Input::Timer)
     }
 
     fn input(&mut self, input: Input) -> Result<(), String> {
@@ -181,7 +206,7 @@ impl World {
                         }
                         self.held = None;
                         if std::mem::take(&mut self.fork_fails) {
-                            queue.push(Input::SpawnFailed);
+                            queue.push(Input::SpawnFailed(11));
                         } else {
                             self.starts.push(self.mono);
                             self.paused = false;
@@ -199,7 +224,11 @@ impl World {
                         self.check_record(&bytes)?;
                         self.on_disk = Some(bytes);
                     }
-                    Effect::WarnForkFailed => {}
+                    Effect::WarnForkFailed { errno, retry_secs } => {
+                        if (errno, retry_secs) != (11, 60) {
+                            return Err(format!("warned of errno {errno}, {retry_secs} s"));
+                        }
+                    }
                     Effect::Exit => {
                         if !self.exit_asked || self.live_child.is_some() {
                             return Err("exit without x, or with a child left".into());
@@ -276,38 +305,79 @@ fn alphabet() -> Vec<Event> {
         Event::ChildExits,
         Event::Wait(300),
         Event::Wait(1000),
+        Event::NextDeadline,
         Event::ForkWillFail,
     ]);
     a
 }
 
-/// Every sequence of events up to `depth`, depth first, checking every step.
-fn explore(world: &World, depth: usize, path: &mut Vec<Event>, alphabet: &[Event], count: &mut u64) {
-    if depth == 0 || world.exited {
-        return;
-    }
-    for &e in alphabet {
-        let mut next = world.clone();
-        path.push(e);
-        *count += 1;
-        if let Err(why) = next.event(e) {
-            panic!("{why} after {path:?}");
+/// What decides a world's future: the machine as seen from now, and what the world
+/// and the invariants remember (not pid numbers, stamps or the clock's reading).
+fn key(w: &World) -> impl std::hash::Hash + Eq + use<> {
+    let since_start = w.starts.last().map(|&t| (w.mono - t).min(RESTART_INTERVAL));
+    let on_disk = w.on_disk.and_then(|b| Record::decode(&b)).map(|r| (r.pid != 0, r.paused, r.want));
+    (
+        w.s.abstracted(w.mono),
+        w.live_child.is_some(),
+        w.held.is_some(),
+        since_start,
+        (w.fork_fails, w.down, w.no_restart, w.exit_asked, w.exited, w.paused),
+        on_disk,
+    )
+}
+
+/// Every distinct state reachable within `depth` events, breadth first, each step
+/// checked. Returns how many distinct states, and how often each timer fired.
+fn explore(depth: usize) -> (usize, [u64; 2]) {
+    let alphabet = alphabet();
+    let mut seen = std::collections::HashSet::new();
+    let mut level: Vec<(World, Vec<Event>)> = Vec::new();
+    for down_file in [false, true] {
+        let w = World::new(down_file).unwrap();
+        if seen.insert(key(&w)) {
+            level.push((w, Vec::new()));
         }
-        explore(&next, depth - 1, path, alphabet, count);
-        path.pop();
     }
+    let mut fired = [0; 2];
+    for _ in 0..depth {
+        let mut next_level = Vec::new();
+        for (world, path) in &level {
+            if world.exited {
+                continue;
+            }
+            for &e in &alphabet {
+                let mut next = world.clone();
+                next.fired = [0; 2];
+                if let Err(why) = next.event(e) {
+                    panic!("{why} after {path:?} then {e:?}");
+                }
+                for (total, n) in fired.iter_mut().zip(next.fired) {
+                    *total += n;
+                }
+                if seen.insert(key(&next)) {
+                    let mut p = path.clone();
+                    p.push(e);
+                    next_level.push((next, p));
+                }
+            }
+        }
+        level = next_level;
+    }
+    (seen.len(), fired)
 }
 
 #[test]
-fn every_sequence_of_six_events() {
-    let alphabet = alphabet();
-    let mut count = 0;
-    for down_file in [false, true] {
-        let world = World::new(down_file).unwrap();
-        explore(&world, 6, &mut Vec::new(), &alphabet, &mut count);
+fn every_distinct_state_within_twenty_events() {
+    const DEPTH: usize = 20;
+    let (states, fired) = explore(DEPTH);
+    println!(
+        "supervise model check: {states} distinct states within {DEPTH} events; timers fired: restart interval {}, fork retry {}",
+        fired[0], fired[1]
+    );
+    for (timer, n) in Timer::ALL.iter().zip(fired) {
+        assert!(n > 0, "{timer:?} never fired");
     }
-    // 16 events: 2 × (16 + 16² + … + 16⁶) steps, fewer where supervise exited early.
-    assert!(count > 30_000_000, "explored only {count} steps");
+    assert!(states > 100, "only {states} states");
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -315,6 +385,7 @@ fn event() -> impl Strategy<Value = Event> {
         6 => proptest::sample::select(CONTROLS).prop_map(Event::Control),
         3 => Just(Event::ChildExits),
         4 => (0u64..2500).prop_map(Event::Wait),
+        1 => Just(Event::NextDeadline),
         1 => Just(Event::ForkWillFail),
     ]
 }

@@ -200,7 +200,6 @@ pub fn run(dir: &OsStr) -> i32 {
         dir: dir_bytes,
         start_failed: crate::message::fatal_prefix(PROG, &[b"unable to start ", dir_bytes, b"/run"]),
         machine: Supervisor::new(),
-        fork_error: Errno::UnknownErrno,
     };
     driver.input(Input::Start { down_file });
     // Only a reader: its existence tells svok and svstat that supervise runs.
@@ -255,7 +254,6 @@ struct Driver<'a> {
     /// What the child prints before the error if `./run` cannot be executed.
     start_failed: Vec<u8>,
     machine: Supervisor,
-    fork_error: Errno,
 }
 
 impl Driver<'_> {
@@ -271,10 +269,16 @@ impl Driver<'_> {
                         let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), signal(s));
                     }
                     Effect::WriteStatus(record) => write_status(self.dir, &record),
-                    Effect::WarnForkFailed => warn(
+                    Effect::WarnForkFailed { errno, retry_secs } => warn(
                         PROG,
-                        &[b"unable to fork for ", self.dir, b", sleeping 60 seconds"],
-                        Some(self.fork_error),
+                        &[
+                            b"unable to fork for ",
+                            self.dir,
+                            b", sleeping ",
+                            retry_secs.to_string().as_bytes(),
+                            b" seconds",
+                        ],
+                        Some(Errno::from_raw(errno)),
                     ),
                     Effect::Exit => std::process::exit(0),
                 }
@@ -308,10 +312,7 @@ impl Driver<'_> {
         };
         match started {
             Ok(pid) => Input::Spawned(pid.as_raw() as u32),
-            Err(e) => {
-                self.fork_error = e;
-                Input::SpawnFailed
-            }
+            Err(e) => Input::SpawnFailed(e as i32),
         }
     }
 }
