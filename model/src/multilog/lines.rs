@@ -167,11 +167,6 @@ impl Lines {
         self.state == State::Idle
     }
 
-    /// Bytes in directory `dir`'s current.
-    pub fn bytes(&self, dir: usize) -> u64 {
-        self.currents[dir].bytes
-    }
-
     /// How many bytes of input, whatever they hold, can be taken without any
     /// directory being rotated: multilog reads no more than this at a time when it
     /// can, so that what it has read is in `current` before a rotation's fsync or
