@@ -13,6 +13,7 @@ pub mod setlock;
 pub mod softlimit;
 pub mod status;
 pub mod supervise;
+pub mod svc;
 pub mod svscan;
 pub mod tai64;
 pub mod tai64n;
