@@ -3,6 +3,8 @@
 #   make test                 run every test (the README's test command)
 #   make example              build and run the example of the README
 #   make install PREFIX=/usr DESTDIR=/tmp/stage [SCANDIR=/etc/service]
+#   make install TARGET=x86_64-unknown-linux-musl …   the static build (static-pie)
+#   make programs             print the programs' names
 # The programs are one binary installed under each program's name (hard links),
 # and svscanboot, a shell script that runs svscan on SCANDIR.
 
@@ -11,15 +13,21 @@ SCANDIR ?= /etc/service
 DESTDIR ?=
 BINDIR = $(DESTDIR)$(PREFIX)/bin
 MANDIR = $(DESTDIR)$(PREFIX)/share/man/man8
-BINARY = target/release/daemontools
+# TARGET: a Rust target triple to build for (rustup target add TARGET), for a
+# static build or a cross build; empty for the host's.
+TARGET ?=
+BINARY = target/$(if $(TARGET),$(TARGET)/)release/daemontools
 CARGO ?= cargo
+# The programs, from the source (bins/lib.rs, `programs!(`, one name a line), not
+# from running the binary, which a cross build cannot.
+PROGRAMS := $(shell sed -n '/^programs!(/,/^);/s/^[[:space:]]*\([a-z0-9]*\),[[:space:]]*$$/\1/p' bins/lib.rs)
 
-.PHONY: all build test example install clean
+.PHONY: all build test example install programs clean
 
 all: build
 
 build:
-	$(CARGO) build --release --bin daemontools
+	$(CARGO) build --release --bin daemontools $(if $(TARGET),--target $(TARGET))
 
 test:
 	$(CARGO) test --workspace
@@ -27,13 +35,15 @@ test:
 example: build
 	sh examples/run
 
-# The program names come from the binary itself: it lists them when run without one.
+programs:
+	@echo $(PROGRAMS)
+
 install: build
 	@set -e; \
-	programs=$$($(BINARY) 2>&1 | sed -n 's/.*one of: //p'); \
+	[ -n "$(PROGRAMS)" ] || { echo "no programs found in bins/lib.rs" >&2; exit 1; }; \
 	install -d "$(BINDIR)" "$(MANDIR)"; \
 	first=""; \
-	for p in $$programs; do \
+	for p in $(PROGRAMS); do \
 		if [ -z "$$first" ]; then \
 			install -m 0755 $(BINARY) "$(BINDIR)/$$p"; first=$$p; \
 		else \

@@ -8,15 +8,33 @@
 //! - Lay out the code (layout.ld): what every program runs and multilog's together,
 //!   first, and what runs only on a panic apart, so that the kernel does not map code
 //!   that does not run into every process along with the code that does.
+//!
+//! These apply only where they were verified: x86_64 glibc, linked by lld (rustc's
+//! default there) or GNU ld. tests/portability.rs fails if their effect is lost.
+//! Everywhere else (musl, aarch64, another linker chosen with -fuse-ld) the build is
+//! plain.
 
 fn main() {
-    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let target_env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    if target_os == "linux" && target_env == "gnu" {
+    let var = |name: &str| std::env::var(name).unwrap_or_default();
+    let verified = var("CARGO_CFG_TARGET_ARCH") == "x86_64"
+        && var("CARGO_CFG_TARGET_OS") == "linux"
+        && var("CARGO_CFG_TARGET_ENV") == "gnu";
+    // A linker chosen in the flags: only lld and GNU ld (bfd) were checked.
+    let flags = var("CARGO_ENCODED_RUSTFLAGS");
+    let other_linker = flags
+        .split('\x1f')
+        .filter_map(|flag| flag.split_once("-fuse-ld=").map(|(_, ld)| ld))
+        .any(|ld| !matches!(ld, "lld" | "bfd"));
+    if other_linker {
+        println!(
+            "cargo:warning=a linker other than lld or GNU ld: the binary's layout (layout.ld) is not applied"
+        );
+    }
+    if verified && !other_linker {
         println!("cargo:rustc-link-lib=static:-bundle=gcc_eh");
         println!("cargo:rustc-link-arg-bins=-Wl,-z,separate-loadable-segments");
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layout.ld");
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
-        println!("cargo:rerun-if-changed=layout.ld");
     }
+    println!("cargo:rerun-if-changed=layout.ld");
 }

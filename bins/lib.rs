@@ -44,6 +44,7 @@ macro_rules! programs {
     };
 }
 
+// The Makefile reads this list, one name a line, for `make install`.
 programs!(
     envdir,
     envuidgid,
@@ -68,9 +69,24 @@ pub fn program_names() -> impl Iterator<Item = &'static str> {
     PROGRAMS.split_whitespace()
 }
 
-/// Runs the program named by argv[0] (after its last `/`); `daemontools NAME args…`
-/// works too. Returns the exit status.
-pub fn dispatch(argv: Vec<OsString>) -> i32 {
+/// Runs the program this binary was installed as, and returns its exit status.
+///
+/// `executed` is the path the kernel executed (AT_EXECFN): when its last component
+/// is a program's name, that program runs, whatever argv[0] says (`exec -a x
+/// tai64n`, a login-style `-svok`, no argv[0] at all), as upstream's separate
+/// binaries do. Executed under another name (`daemontools`, as the tests run it,
+/// or through ld.so or /dev/fd/N), argv[0] (after its last `/`) names the
+/// program, or else the first argument: `daemontools NAME args…`. (A script whose
+/// `#!` line names one of the programs is executed under the script's name: unless
+/// that is a program's name too, argv[0], the `#!` line's path, decides.)
+pub fn dispatch(executed: Option<&[u8]>, argv: Vec<OsString>) -> i32 {
+    let argv = match executed.map(model::getopt::progname) {
+        Some(name) => match run(name, argv) {
+            Ok(status) => return status,
+            Err(argv) => argv,
+        },
+        None => argv,
+    };
     let argv0 = argv.first().map(|a| a.as_bytes().to_vec()).unwrap_or_default();
     let argv = match run(model::getopt::progname(&argv0), argv) {
         Ok(status) => return status,
