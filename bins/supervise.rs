@@ -8,5 +8,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     let [_, dir] = argv.as_slice() else {
         usage("supervise", "supervise dir", EXIT_PERMANENT)
     };
-    runtime::supervise::run(dir)
+    runtime::supervise::run(dir).unwrap_or_else(|fatal| runtime::message::report("supervise", &fatal))
 }

@@ -5,4 +5,5 @@ use std::ffi::OsString;
 
 pub fn main(argv: Vec<OsString>) -> i32 {
     runtime::svscan::run(argv.get(1).map(OsString::as_os_str))
+        .unwrap_or_else(|fatal| runtime::message::report("svscan", &fatal))
 }

@@ -1,17 +1,18 @@
 //! Carries out what the model decides, with real file descriptors, clocks, files,
-//! processes and signals. It holds no policy of its own.
+//! processes and signals. It holds no policy of its own; a failure that ends a
+//! program is returned (`message::Fatal`) for bins/ to report.
 //!
 //! Unsafe code is denied everywhere but in a few small functions of `process`
-//! (fork, a vfork-like start, ending a child whose exec failed, placing a
-//! descriptor at a fixed number, ignoring SIGPIPE, starting writeback), of
-//! `input` (a signal action that puts one descriptor in another's place, a read
-//! that does not wait) and of `account` (getpwnam_r by a name's bytes), each with
-//! its reason.
+//! (fork, a vfork-like start, ending a forked child, placing a descriptor at a
+//! fixed number, ignoring SIGPIPE, starting writeback), of `input` (a signal action
+//! that puts one descriptor in another's place) and of `account` (getpwnam_r by a
+//! name's bytes), each with its reason.
 #![deny(unsafe_code)]
 
 pub mod account;
 pub mod clock;
 pub mod errstr;
+pub mod event_loop;
 pub mod exec;
 pub mod input;
 pub mod io;

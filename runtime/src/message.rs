@@ -40,6 +40,55 @@ pub fn fatal_prefix(prog: &str, parts: &[&[u8]]) -> Vec<u8> {
     msg
 }
 
+/// A failure that ends a program, returned to bins/, which prints [`Fatal::line`]
+/// and exits 111.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fatal {
+    text: Vec<u8>,
+    error: Option<Errno>,
+    /// `prog: fatal: ` comes first (all but one of upstream's messages).
+    prefixed: bool,
+}
+
+impl Fatal {
+    /// `prog: fatal: parts…[: error]`.
+    pub fn new(parts: &[&[u8]], error: Option<Errno>) -> Fatal {
+        Fatal {
+            text: parts.concat(),
+            error,
+            prefixed: true,
+        }
+    }
+
+    /// `parts…[: error]` without the program's prefix.
+    pub fn bare(parts: &[&[u8]], error: Option<Errno>) -> Fatal {
+        Fatal {
+            prefixed: false,
+            ..Fatal::new(parts, error)
+        }
+    }
+
+    /// The line to print for program `prog`.
+    pub fn line(&self, prog: &str) -> Vec<u8> {
+        if self.prefixed {
+            return line(prog, "fatal", &[&self.text], self.error);
+        }
+        let mut text = self.text.clone();
+        if let Some(e) = self.error {
+            text.extend_from_slice(b": ");
+            text.extend_from_slice(errno_text(e).as_bytes());
+        }
+        text.push(b'\n');
+        text
+    }
+}
+
+/// Prints `fatal`'s line for `prog`; returns the exit status for it (111).
+pub fn report(prog: &str, fatal: &Fatal) -> i32 {
+    to_stderr(&fatal.line(prog));
+    EXIT_TEMPORARY
+}
+
 /// Writes raw bytes to fd 2; a failure to report is not reported.
 pub fn to_stderr(bytes: &[u8]) {
     let _ = write_all(stderr().as_fd(), bytes);
@@ -92,6 +141,14 @@ mod tests {
         assert_eq!(
             line("envdir", "usage", &[b"envdir dir child"], None),
             b"envdir: usage: envdir dir child\n"
+        );
+        assert_eq!(
+            Fatal::new(&[b"unable to chdir to ", b"s"], Some(Errno::ENOENT)).line("supervise"),
+            b"supervise: fatal: unable to chdir to s: file does not exist\n"
+        );
+        assert_eq!(
+            Fatal::bare(&[b"unable to readlink ./supervise"], Some(Errno::EACCES)).line("supervise"),
+            b"unable to readlink ./supervise: access denied\n"
         );
     }
 }

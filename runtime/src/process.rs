@@ -121,8 +121,16 @@ pub fn exec_failed(prefix: &[u8], error: Errno) -> ! {
             let _ = crate::io::write_all(stderr.as_fd(), p);
         }
     }
+    exit_child(crate::message::EXIT_TEMPORARY)
+}
+
+/// Ends a forked child with `status` without running this process's exit handlers
+/// or flushing what the parent had buffered (_exit). The only way out of a child
+/// that did not exec: returning would run the parent's code in it.
+#[allow(unsafe_code)]
+pub fn exit_child(status: i32) -> ! {
     // SAFETY: _exit ends the process at once; nothing is left to run.
-    unsafe { nix::libc::_exit(crate::message::EXIT_TEMPORARY) }
+    unsafe { nix::libc::_exit(status) }
 }
 
 /// Ignores SIGPIPE (svc does, so that a vanished supervise cannot kill it).

@@ -3,65 +3,40 @@
 //! What to do is decided by `model::svscan`.
 
 use crate::clock::monotonic;
+use crate::event_loop::{Machine, SignalPipe};
 use crate::exec::prepare;
 use crate::io::errno_of;
-use crate::message::{EXIT_TEMPORARY, fatal, warn};
+use crate::message::{EXIT_TEMPORARY, Fatal, warn};
 use crate::process::{Forked, dup_onto, fork};
 use model::svscan::{Arrival, Effect, Ended, Input, Kind, Log, Scanner, Seen, Which};
 use nix::dir::{Dir, Type};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use nix::sys::resource::{Resource, getrlimit, rlim_t, setrlimit};
 use nix::sys::stat::{Mode, SFlag, fstat, stat};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::Pid;
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 const PROG: &str = "svscan";
 
-/// A pipe for signals: its read end wakes the loop, each signal writes a byte.
-fn signal_pipe(signals: &[i32]) -> OwnedFd {
-    let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
-        .unwrap_or_else(|e| fatal(PROG, &[b"unable to create pipe"], Some(e)));
-    for &signal in signals {
-        let write = write
-            .try_clone()
-            .unwrap_or_else(|e| fatal(PROG, &[b"unable to create pipe"], Some(errno_of(&e))));
-        if let Err(e) = signal_hook::low_level::pipe::register(signal, write) {
-            fatal(PROG, &[b"unable to create pipe"], Some(errno_of(&e)));
-        }
+/// Runs svscan in `dir` (or the current directory): returns only as a container's
+/// init, after the shutdown (`Ok(0)`), or on a failure that ends it.
+pub fn run(dir: Option<&OsStr>) -> Result<i32, Fatal> {
+    if let Some(dir) = dir {
+        nix::unistd::chdir(dir).map_err(|e| Fatal::new(&[b"unable to chdir to ", dir.as_bytes()], Some(e)))?;
     }
-    read
-}
-
-/// Reads until nothing is left (the descriptor is non-blocking); whether anything was.
-fn drain(fd: impl AsFd) -> bool {
-    let mut bytes = [0u8; 4096];
-    let mut any = false;
-    while let Ok(1..) = nix::unistd::read(&fd, &mut bytes) {
-        any = true;
-    }
-    any
-}
-
-/// Runs svscan in `dir` (or the current directory); never returns.
-pub fn run(dir: Option<&OsStr>) -> ! {
-    if let Some(dir) = dir
-        && let Err(e) = nix::unistd::chdir(dir)
-    {
-        fatal(PROG, &[b"unable to chdir to ", dir.as_bytes()], Some(e));
-    }
-    let children = signal_pipe(&[signal_hook::consts::SIGCHLD]);
+    let pipe_failed = |e| Fatal::new(&[b"unable to create pipe"], Some(e));
+    let children = SignalPipe::new(&[signal_hook::consts::SIGCHLD]).map_err(pipe_failed)?;
     // Only as a container's init does svscan stop its services on a signal; else
     // SIGTERM and SIGINT kill it as they kill upstream's.
-    let shutdown = (nix::unistd::getpid().as_raw() == 1)
-        .then(|| signal_pipe(&[signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT]));
+    let shutdown = if nix::unistd::getpid().as_raw() == 1 {
+        Some(SignalPipe::new(&[signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT]).map_err(pipe_failed)?)
+    } else {
+        None
+    };
     // Without inotify (no support, or out of watches) the 5-second rescan does it all.
     let changes = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
         .and_then(|i| {
@@ -76,63 +51,47 @@ pub fn run(dir: Option<&OsStr>) -> ! {
         descriptor_limit: raise_descriptor_limit(),
         changes,
         arrivals: HashMap::new(),
+        shutdown,
+        exited: false,
     };
-    loop {
-        if driver.machine.deadline().is_some_and(|d| d <= monotonic()) {
-            driver.input(Input::Timer);
-        }
-        let timeout = match driver.machine.deadline() {
-            Some(d) => {
-                let left_ms = d.saturating_sub(monotonic()).div_ceil(1_000_000);
-                PollTimeout::try_from(left_ms).unwrap_or(PollTimeout::MAX)
-            }
-            None => PollTimeout::NONE,
-        };
-        let mut fds = vec![PollFd::new(children.as_fd(), PollFlags::POLLIN)];
-        fds.extend(
-            shutdown
-                .as_ref()
-                .map(|fd| PollFd::new(fd.as_fd(), PollFlags::POLLIN)),
-        );
-        let changes_fd = driver.changes.as_ref().map(|i| i.as_fd());
-        fds.extend(changes_fd.map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
-        let _ = poll(&mut fds, timeout);
-        drop(fds);
+    Ok(crate::event_loop::run(&children, &mut driver))
+}
 
-        // How the child reaped last ended, from `waitpid` to the machine.
-        let ended = Cell::new(Ended::Exited(0));
-        crate::supervise::after_wakeup(
-            || {
-                drain(&children);
-            },
-            || match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) => {
-                    ended.set(Ended::Exited(code));
-                    Some(pid.as_raw() as u32)
-                }
-                Ok(WaitStatus::Signaled(pid, signal, _)) => {
-                    ended.set(Ended::Signaled(signal as i32));
-                    Some(pid.as_raw() as u32)
-                }
-                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => None,
-                // Stopped or continued children are not reported (no WUNTRACED).
-                Ok(_) | Err(_) => Some(0),
-            },
-            |pid| {
-                if pid != 0 {
-                    driver.input(Input::Reaped {
-                        pid,
-                        ended: ended.get(),
-                    });
-                }
-            },
-        );
-        if shutdown.as_ref().is_some_and(drain) {
-            driver.input(Input::Shutdown);
+impl Machine for Driver {
+    fn deadline(&self) -> Option<u64> {
+        self.machine.deadline()
+    }
+
+    fn timer(&mut self) {
+        self.input(Input::Timer);
+    }
+
+    fn reaped(&mut self, pid: u32, ended: crate::event_loop::Ended) {
+        let ended = match ended {
+            crate::event_loop::Ended::Exited(code) => Ended::Exited(code),
+            crate::event_loop::Ended::Signaled(signal) => Ended::Signaled(signal),
+        };
+        self.input(Input::Reaped { pid, ended });
+    }
+
+    fn wait_on(&self) -> [Option<BorrowedFd<'_>>; 2] {
+        [
+            self.shutdown.as_ref().map(AsFd::as_fd),
+            self.changes.as_ref().map(AsFd::as_fd),
+        ]
+    }
+
+    fn woke(&mut self) {
+        if self.shutdown.as_ref().is_some_and(SignalPipe::drain) {
+            self.input(Input::Shutdown);
         }
-        if driver.read_changes() {
-            driver.input(Input::Changed);
+        if self.read_changes() {
+            self.input(Input::Changed);
         }
+    }
+
+    fn finished(&self) -> Option<i32> {
+        self.exited.then_some(0)
     }
 }
 
@@ -148,6 +107,10 @@ struct Driver {
     /// How each name reported since the last scan came: `Made` (created in place)
     /// or `Whole` (renamed in); the last report for a name counts.
     arrivals: HashMap<Vec<u8>, Arrival>,
+    /// As a container's init: SIGTERM and SIGINT.
+    shutdown: Option<SignalPipe>,
+    /// The machine asked to exit.
+    exited: bool,
 }
 
 /// Raises svscan's own limit on open descriptors to the hard limit: it holds two
@@ -231,7 +194,7 @@ impl Driver {
                         self.input(Input::ControlFailed { key, which });
                     }
                 }
-                Effect::Exit => std::process::exit(0),
+                Effect::Exit => self.exited = true,
             }
         }
     }
@@ -397,7 +360,7 @@ impl Driver {
 /// exits 111.
 fn child_fails(parts: &[&[u8]], e: Errno) -> ! {
     warn(PROG, parts, Some(e));
-    std::process::exit(EXIT_TEMPORARY)
+    crate::process::exit_child(EXIT_TEMPORARY)
 }
 
 /// Writes `bytes` to the supervise's control FIFO, as svc does.

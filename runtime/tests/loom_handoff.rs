@@ -8,7 +8,7 @@
 
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::{Arc, Condvar, Mutex};
-use runtime::supervise::after_wakeup;
+use runtime::event_loop::after_wakeup;
 
 const CHILDREN: usize = 2;
 
