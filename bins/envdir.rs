@@ -6,7 +6,8 @@ use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use runtime::io::errno_of;
-use runtime::message::{EXIT_TEMPORARY, fatal, usage};
+use crate::exit::{fatal, usage};
+use runtime::message::EXIT_TEMPORARY;
 use std::ffi::{OsStr, OsString};
 use std::io::Read as _;
 use std::os::unix::ffi::OsStrExt;
@@ -61,5 +62,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     }
     drop(start);
     let env = model::env::apply(runtime::exec::environment(), &edits);
-    runtime::exec::run_or_die(PROG, &argv[2..], Some(env))
+    crate::exit::run_or_die(PROG, &argv[2..], Some(env))
 }

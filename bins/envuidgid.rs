@@ -1,6 +1,7 @@
 //! envuidgid: runs a program with UID and GID set to an account's ids (spec 15).
 
-use runtime::message::{EXIT_PERMANENT, fatal, usage};
+use crate::exit::{fatal, usage};
+use runtime::message::EXIT_PERMANENT;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
@@ -18,5 +19,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         model::env::edit(b"UID", Some(uid.to_string().as_bytes())),
     ];
     let env = model::env::apply(runtime::exec::environment(), &edits);
-    runtime::exec::run_or_die(PROG, &argv[2..], Some(env))
+    crate::exit::run_or_die(PROG, &argv[2..], Some(env))
 }

@@ -5,7 +5,8 @@
 //! end until every copy is closed, then waits for the program and exits as it did.
 
 use nix::sys::wait::{WaitStatus, waitpid};
-use runtime::message::{EXIT_PERMANENT, fatal, usage};
+use crate::exit::{fatal, usage};
+use runtime::message::EXIT_PERMANENT;
 use runtime::process::{Forked, fork};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;

@@ -5,6 +5,8 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
+mod exit;
+
 /// Declares the programs: their modules, `PROGRAMS`, and `run`. The dispatch is code,
 /// not a table of names and function pointers: such a table would need relocating at
 /// every start, dirtying a page of memory in every process (every supervise among
@@ -101,5 +103,5 @@ pub fn dispatch(executed: Option<&[u8]>, argv: Vec<OsString>) -> i32 {
         "daemontools program [ arg ... ], where program is one of: {}",
         PROGRAMS.trim_end()
     );
-    runtime::message::usage("daemontools", &synopsis, runtime::message::EXIT_PERMANENT)
+    crate::exit::usage("daemontools", &synopsis, runtime::message::EXIT_PERMANENT)
 }

@@ -1,6 +1,7 @@
 //! pgrphack: runs a program in a new session and process group (spec 10).
 
-use runtime::message::{EXIT_PERMANENT, usage};
+use crate::exit::usage;
+use runtime::message::EXIT_PERMANENT;
 use std::ffi::OsString;
 
 const PROG: &str = "pgrphack";
@@ -11,5 +12,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     }
     // As upstream: this should not fail, and if it does, the program runs anyway.
     let _ = nix::unistd::setsid();
-    runtime::exec::run_or_die(PROG, &argv[1..], None)
+    crate::exit::run_or_die(PROG, &argv[1..], None)
 }

@@ -5,7 +5,8 @@ use model::getopt::{GetOpt, Opt, complaint};
 use model::setlock::{OPTIONS, Options};
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
-use runtime::message::{EXIT_PERMANENT, fatal, to_stderr, usage};
+use crate::exit::{fatal, usage};
+use runtime::message::{EXIT_PERMANENT, to_stderr};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
@@ -44,5 +45,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         .unwrap_or_else(|e| give_up(b"unable to open ", e));
     let _locked = runtime::io::lock_exclusive(fd, !options.nonblocking)
         .unwrap_or_else(|e| give_up(b"unable to lock ", e));
-    runtime::exec::run_or_die(PROG, child, None)
+    crate::exit::run_or_die(PROG, child, None)
 }

@@ -1,7 +1,8 @@
 //! setuidgid: runs a program under an account's uid and gid, with that gid as its
 //! only group (spec 14).
 
-use runtime::message::{EXIT_PERMANENT, fatal, usage};
+use crate::exit::{fatal, usage};
+use runtime::message::EXIT_PERMANENT;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
@@ -22,5 +23,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     if let Err(e) = nix::unistd::setuid(uid) {
         fatal(PROG, &[b"unable to setuid"], Some(e));
     }
-    runtime::exec::run_or_die(PROG, &argv[2..], None)
+    crate::exit::run_or_die(PROG, &argv[2..], None)
 }

@@ -3,7 +3,8 @@
 use model::getopt::{GetOpt, Opt, complaint};
 use model::softlimit::{OPTIONS, Resource, parse, resources, soft};
 use nix::sys::resource::{Resource as R, getrlimit, setrlimit};
-use runtime::message::{EXIT_PERMANENT, fatal, to_stderr, usage};
+use crate::exit::{fatal, usage};
+use runtime::message::{EXIT_PERMANENT, to_stderr};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
@@ -53,5 +54,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     if child.is_empty() {
         usage(PROG, USAGE, EXIT_PERMANENT);
     }
-    runtime::exec::run_or_die(PROG, child, None)
+    crate::exit::run_or_die(PROG, child, None)
 }

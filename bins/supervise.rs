@@ -1,7 +1,8 @@
 //! supervise: starts and monitors a service (spec 2). Takes exactly one argument,
 //! the service directory; there are no options.
 
-use runtime::message::{EXIT_PERMANENT, usage};
+use crate::exit::usage;
+use runtime::message::EXIT_PERMANENT;
 use std::ffi::OsString;
 
 pub fn main(argv: Vec<OsString>) -> i32 {

@@ -5,7 +5,8 @@ use model::svc::{ControlOpen, control_warning, request};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl, open};
 use nix::sys::stat::Mode;
-use runtime::message::{EXIT_PERMANENT, fatal, to_stderr, warn};
+use crate::exit::fatal;
+use runtime::message::{EXIT_PERMANENT, to_stderr, warn};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 

@@ -3,7 +3,8 @@
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
-use runtime::message::{EXIT_PERMANENT, fatal, usage};
+use crate::exit::{fatal, usage};
+use runtime::message::EXIT_PERMANENT;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 

@@ -6,7 +6,7 @@ use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use runtime::errstr::errno_text;
-use runtime::message::fatal;
+use crate::exit::fatal;
 use std::ffi::OsString;
 use std::io::stdout;
 use std::os::fd::AsFd;

@@ -87,11 +87,3 @@ pub fn environment() -> Vec<Vec<u8>> {
         })
         .collect()
 }
-
-/// Runs `argv` (see [`prepare`]), or dies as upstream: `prog: fatal: unable to run
-/// <argv[0]>: <error>`, exit 111.
-pub fn run_or_die(prog: &str, argv: &[OsString], env: Option<Vec<Vec<u8>>>) -> ! {
-    let e = pathexec(argv, env);
-    let name = argv.first().map_or(&b""[..], |a| a.as_bytes());
-    crate::message::fatal(prog, &[b"unable to run ", name], Some(e))
-}

@@ -104,11 +104,6 @@ pub fn fatal(prog: &str, parts: &[&[u8]], error: Option<Errno>) -> ! {
     std::process::exit(EXIT_TEMPORARY)
 }
 
-/// `prog: usage: synopsis` and exit with `status` (100 for every program but envdir).
-pub fn usage(prog: &str, synopsis: &str, status: i32) -> ! {
-    to_stderr(&line(prog, "usage", &[synopsis.as_bytes()], None));
-    std::process::exit(status)
-}
 
 #[cfg(test)]
 mod tests {
