@@ -4,6 +4,7 @@
 #   make example              build and run the example of the README
 #   make install PREFIX=/usr DESTDIR=/tmp/stage [SCANDIR=/etc/service]
 #   make install TARGET=x86_64-unknown-linux-musl …   the static build (static-pie)
+#   make install TARGET=aarch64-unknown-linux-gnu …    a cross build
 #   make programs             print the programs' names
 # The programs are one binary installed under each program's name (hard links),
 # and svscanboot, a shell script that runs svscan on SCANDIR.
@@ -17,6 +18,10 @@ MANDIR = $(DESTDIR)$(PREFIX)/share/man/man8
 # static build or a cross build; empty for the host's.
 TARGET ?=
 BINARY = target/$(if $(TARGET),$(TARGET)/)release/daemontools
+# aarch64 glibc links with Debian's gcc-aarch64-linux-gnu (its native gcc's name too).
+ifeq ($(TARGET),aarch64-unknown-linux-gnu)
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER ?= aarch64-linux-gnu-gcc
+endif
 CARGO ?= cargo
 # The programs, from the source (bins/lib.rs, `programs!(`, one name a line), not
 # from running the binary, which a cross build cannot.
