@@ -31,7 +31,8 @@
 //!   ends and the service can be removed; one that failed or was killed may come
 //!   back at the next scan, as before.
 //!
-//! The protocol: the runtime sends [`Input::Timer`] at [`Scanner::deadline`]. An
+//! The protocol: the runtime sends [`Input::Timer`] at [`Scanner::deadline`], the
+//! earliest of the named [`Timer`]s that count at the time. An
 //! [`Effect::Scan`] asks it to read the directory and send one [`Input::Entry`] per
 //! name, in listing order, then [`Input::ScanEnd`]. Effects that need an answer —
 //! `Scan`, `CreatePipe`, `Start`, `Control` — are answered before the next input.
@@ -90,6 +91,87 @@ pub enum Arrival {
     Unnoticed,
 }
 
+/// svscan's named timers: what its deadline is for. All but the last bring a scan;
+/// during a shutdown only the last counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// The 5-second rescan, [`RESCAN`] after the last scan (the first scan: at
+    /// once): where changes are not noticed, or while something is left to do (a
+    /// supervise that crashed, a failure to retry).
+    Rescan,
+    /// Where changes are noticed and nothing is left to do: [`QUIET_RESCAN`] after
+    /// the last scan.
+    QuietRescan,
+    /// A change noticed: a scan [`SETTLE`] after it.
+    Settle,
+    /// A directory made in place may be started: [`RESCAN`] after it was first seen.
+    Made,
+    /// A supervise that exited 0 may be started again: [`RESCAN`] after its exit.
+    Rested,
+    /// During a shutdown, commands that could not be delivered are repeated:
+    /// [`CONTROL_RETRY`] after the first of them failed.
+    ControlRetry,
+}
+
+impl Timer {
+    pub const ALL: [Timer; 6] = [
+        Timer::Rescan,
+        Timer::QuietRescan,
+        Timer::Settle,
+        Timer::Made,
+        Timer::Rested,
+        Timer::ControlRetry,
+    ];
+
+    /// Whether it brings a periodic scan: all that bring a scan but [`Timer::Settle`].
+    fn periodic(self) -> bool {
+        matches!(
+            self,
+            Timer::Rescan | Timer::QuietRescan | Timer::Made | Timer::Rested
+        )
+    }
+
+    /// Whether it counts during a shutdown (and only then).
+    fn in_shutdown(self) -> bool {
+        self == Timer::ControlRetry
+    }
+}
+
+/// When each of [`Timer::ALL`] fires (monotonic nanoseconds), if armed. The
+/// earliest of those that bring a periodic scan is when it is due; one at least is
+/// armed until a shutdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Timers([Option<u64>; 6]);
+
+impl Default for Timers {
+    /// The first scan at once.
+    fn default() -> Timers {
+        let mut timers = Timers([None; 6]);
+        timers.set(Timer::Rescan, Some(0));
+        timers
+    }
+}
+
+impl Timers {
+    fn at(&self, timer: Timer) -> Option<u64> {
+        self.0[timer as usize]
+    }
+
+    fn set(&mut self, timer: Timer, at: Option<u64>) {
+        self.0[timer as usize] = at;
+    }
+
+    fn due(&self, timer: Timer, now: u64) -> bool {
+        self.at(timer).is_some_and(|at| now >= at)
+    }
+
+    /// Arms `timer` at `at`, unless it fires sooner already.
+    fn arm_by(&mut self, timer: Timer, at: u64) {
+        let at = self.at(timer).map_or(at, |t| t.min(at));
+        self.set(timer, Some(at));
+    }
+}
+
 /// How a reaped child ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -116,7 +198,7 @@ pub enum Log {
 }
 
 /// Which of an entry's two supervises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Which {
     Main,
     Log,
@@ -189,7 +271,7 @@ pub enum Input<'a> {
 }
 
 /// One of an entry's supervises.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Child {
     Stopped,
     /// Exited 0: not to be started again before this time.
@@ -208,7 +290,7 @@ impl Child {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Entry {
     key: u64,
     dev: u64,
@@ -258,7 +340,7 @@ impl Entry {
 }
 
 /// A new directory waited for, or that failed to start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct Deferred {
     /// (device, inode).
     id: (u64, u64),
@@ -278,7 +360,7 @@ pub struct Known<'a> {
     pub logger: Option<u32>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Scanner {
     /// In the order first seen; keys only grow, so this is also by key.
     entries: Vec<Entry>,
@@ -287,10 +369,8 @@ pub struct Scanner {
     next_key: u64,
     /// The runtime reports changes to the directory (`Input::Changed`).
     notices_changes: bool,
-    /// When the next periodic scan is due (monotonic nanoseconds); 0: at once.
-    scan_at: u64,
-    /// When a scan is due for a change noticed.
-    change_at: Option<u64>,
+    /// When each named timer fires.
+    timers: Timers,
     /// When the last scan ended.
     last_scan: u64,
     scanning: bool,
@@ -301,8 +381,6 @@ pub struct Scanner {
     deferred: Vec<Deferred>,
     /// Something in the current scan failed, to be tried again.
     unsettled: bool,
-    /// Set by a shutdown: when undelivered commands are repeated.
-    retry_at: Option<u64>,
     shutting_down: bool,
     exited: bool,
 }
@@ -354,14 +432,87 @@ impl Scanner {
         self.exited
     }
 
+    /// When `timer` fires (monotonic nanoseconds), if it is armed and counts now:
+    /// [`Timer::ControlRetry`] during a shutdown, the others until then, none
+    /// after the exit.
+    pub fn timer(&self, timer: Timer) -> Option<u64> {
+        if self.exited || timer.in_shutdown() != self.shutting_down {
+            None
+        } else {
+            self.timers.at(timer)
+        }
+    }
+
+    /// The timer that fires first, and when (monotonic nanoseconds).
+    pub fn next_timer(&self) -> Option<(Timer, u64)> {
+        Timer::ALL
+            .into_iter()
+            .filter_map(|timer| self.timer(timer).map(|at| (timer, at)))
+            .min_by_key(|&(_, at)| at)
+    }
+
     /// When the runtime should send [`Input::Timer`] (monotonic nanoseconds).
     pub fn deadline(&self) -> Option<u64> {
-        if self.exited {
-            None
-        } else if self.shutting_down {
-            self.retry_at
-        } else {
-            Some(self.change_at.map_or(self.scan_at, |c| c.min(self.scan_at)))
+        self.next_timer().map(|(_, at)| at)
+    }
+
+    /// The machine as seen from `now`, for model checking: keys numbered from 1 in
+    /// order, pids replaced by one placeholder, inodes renamed by `rename` (a
+    /// numbering the caller shares with what it remembers of them; called for
+    /// entries in key order, then for the directories waited for), times made
+    /// relative to `now` (one past is as good as another), and what only a scan
+    /// reads cleared outside scans, so that states that behave alike compare
+    /// equal.
+    pub fn abstracted(&self, now: u64, mut rename: impl FnMut((u64, u64)) -> (u64, u64)) -> Scanner {
+        let until = |t: u64| t.saturating_sub(now);
+        let child = |c: Child| match c {
+            Child::Stopped | Child::Starting => c,
+            Child::Resting(t) => Child::Resting(until(t)),
+            Child::Running(_) => Child::Running(1),
+        };
+        let scanning = self.scanning;
+        let entries: Vec<Entry> = self
+            .entries
+            .iter()
+            .zip(1..)
+            .map(|(e, key)| {
+                let (dev, ino) = rename((e.dev, e.ino));
+                Entry {
+                    key,
+                    dev,
+                    ino,
+                    main: child(e.main),
+                    logger: child(e.logger),
+                    active: e.active && scanning,
+                    ..e.clone()
+                }
+            })
+            .collect();
+        let mut by_inode: Vec<((u64, u64), u64)> = entries.iter().map(|e| ((e.dev, e.ino), e.key)).collect();
+        by_inode.sort_unstable();
+        let mut deferred: Vec<Deferred> = self
+            .deferred
+            .iter()
+            .map(|d| Deferred {
+                id: rename(d.id),
+                until: until(d.until),
+                listed: d.listed && scanning,
+            })
+            .collect();
+        deferred.sort_unstable_by_key(|d| (d.id, d.until, d.listed));
+        Scanner {
+            next_key: entries.len() as u64,
+            entries,
+            by_inode,
+            notices_changes: self.notices_changes,
+            timers: Timers(self.timers.0.map(|t| t.map(until))),
+            last_scan: now.saturating_sub(self.last_scan).min(RESCAN),
+            scanning,
+            periodic: self.periodic && scanning,
+            deferred,
+            unsettled: self.unsettled && scanning,
+            shutting_down: self.shutting_down,
+            exited: self.exited,
         }
     }
 
@@ -372,8 +523,8 @@ impl Scanner {
         }
         match input {
             Input::Timer if self.shutting_down => {
-                if self.retry_at.is_some_and(|t| now >= t) {
-                    self.retry_at = None;
+                if self.timers.due(Timer::ControlRetry, now) {
+                    self.timers.set(Timer::ControlRetry, None);
                     for e in &mut self.entries {
                         for which in [Which::Main, Which::Log] {
                             if std::mem::take(&mut e.undelivered[which as usize]) {
@@ -384,11 +535,13 @@ impl Scanner {
                 }
             }
             Input::Timer => {
-                let periodic = now >= self.scan_at;
-                if (periodic || self.change_at.is_some_and(|t| now >= t)) && !self.scanning {
+                let periodic = Timer::ALL
+                    .into_iter()
+                    .any(|timer| timer.periodic() && self.timers.due(timer, now));
+                if (periodic || self.timers.due(Timer::Settle, now)) && !self.scanning {
                     self.scanning = true;
                     self.periodic = periodic;
-                    self.change_at = None;
+                    self.timers.set(Timer::Settle, None);
                     self.unsettled = false;
                     for e in &mut self.entries {
                         e.active = false;
@@ -399,10 +552,7 @@ impl Scanner {
                     effects.push(Effect::Scan);
                 }
             }
-            Input::Changed => {
-                let at = now + SETTLE;
-                self.change_at = Some(self.change_at.map_or(at, |t| t.min(at)));
-            }
+            Input::Changed => self.timers.arm_by(Timer::Settle, now + SETTLE),
             Input::Entry(seen) => {
                 if self.scanning && !self.shutting_down {
                     self.entry(seen, now, effects);
@@ -421,15 +571,24 @@ impl Scanner {
                         });
                     }
                     let quiet = self.notices_changes && complete && !self.unsettled && !self.to_restart();
-                    let next = now + if quiet { QUIET_RESCAN } else { RESCAN };
-                    // A scan for a change does not put off the periodic one.
-                    self.scan_at = if self.periodic {
-                        next
+                    let (next, after) = if quiet {
+                        (Timer::QuietRescan, QUIET_RESCAN)
                     } else {
-                        self.scan_at.min(next)
+                        (Timer::Rescan, RESCAN)
                     };
-                    if let Some(wait) = self.earliest_wait(now) {
-                        self.scan_at = self.scan_at.min(wait);
+                    // A scan for a change does not put off the periodic one.
+                    if self.periodic {
+                        for timer in Timer::ALL.into_iter().filter(|t| t.periodic()) {
+                            self.timers.set(timer, None);
+                        }
+                    }
+                    self.timers.arm_by(next, now + after);
+                    let (rested, made) = self.earliest_waits(now);
+                    if let Some(at) = rested {
+                        self.timers.arm_by(Timer::Rested, at);
+                    }
+                    if let Some(at) = made {
+                        self.timers.arm_by(Timer::Made, at);
                     }
                 }
             }
@@ -472,7 +631,9 @@ impl Scanner {
                     && e.child(which).pid().is_some()
                 {
                     e.undelivered[which as usize] = true;
-                    self.retry_at.get_or_insert(now + CONTROL_RETRY);
+                    if self.timers.at(Timer::ControlRetry).is_none() {
+                        self.timers.set(Timer::ControlRetry, Some(now + CONTROL_RETRY));
+                    }
                 }
             }
             Input::Reaped { pid, ended } => {
@@ -493,14 +654,14 @@ impl Scanner {
                 if self.shutting_down {
                     self.forget_finished(effects);
                 } else if ours && !self.scanning {
-                    self.scan_at = self.scan_at.min(if ended.clean() {
+                    if ended.clean() {
                         // Told to exit: started again (or forgotten) no sooner than
                         // upstream's next scan could come, whatever scans come first.
-                        now + RESCAN
+                        self.timers.arm_by(Timer::Rested, now + RESCAN);
                     } else {
                         // Restarted (or forgotten) at the next 5-second tick, as upstream.
-                        self.last_scan + RESCAN
-                    });
+                        self.timers.arm_by(Timer::Rescan, self.last_scan + RESCAN);
+                    }
                 }
             }
             Input::Shutdown if !self.shutting_down => self.shutdown(effects),
@@ -516,9 +677,9 @@ impl Scanner {
             .any(|e| e.active && e.sides().iter().any(|&w| *e.child_ref(w) == Child::Stopped))
     }
 
-    /// The earliest time after `now` at which a listed entry may be started: a
-    /// resting supervise's, a deferred directory's.
-    fn earliest_wait(&self, now: u64) -> Option<u64> {
+    /// The earliest times after `now` at which a listed entry may be started: a
+    /// resting supervise's, and a deferred directory's.
+    fn earliest_waits(&self, now: u64) -> (Option<u64>, Option<u64>) {
         let resting = self.entries.iter().filter(|e| e.active).flat_map(|e| {
             e.sides().iter().filter_map(|&w| match *e.child_ref(w) {
                 Child::Resting(until) => Some(until),
@@ -526,7 +687,10 @@ impl Scanner {
             })
         });
         let deferred = self.deferred.iter().filter(|d| d.listed).map(|d| d.until);
-        resting.chain(deferred).filter(|&t| t > now).min()
+        (
+            resting.filter(|&t| t > now).min(),
+            deferred.filter(|&t| t > now).min(),
+        )
     }
 
     /// Whether a new directory is to be waited for (see the module's rules). One
@@ -1213,6 +1377,50 @@ mod tests {
         d.now += 4_000_000_000;
         d.change(std::slice::from_ref(&dangling));
         assert_eq!(d.s.deadline(), Some(periodic));
+    }
+
+    #[test]
+    fn each_deadline_is_named() {
+        let mut d = Driver::new();
+        assert_eq!(
+            d.s.next_timer(),
+            Some((Timer::Rescan, 0)),
+            "the first scan at once"
+        );
+        d.scan(&[dir("a", 1, Log::Missing)]);
+        assert_eq!(d.s.next_timer(), Some((Timer::QuietRescan, d.now + QUIET_RESCAN)));
+        d.feed(Input::Changed);
+        assert_eq!(d.s.next_timer(), Some((Timer::Settle, d.now + SETTLE)));
+        let made = arrived("b", 2, Log::Missing, Arrival::Made);
+        assert!(d.scan(&[dir("a", 1, Log::Missing), made]).is_empty());
+        assert_eq!(d.s.next_timer(), Some((Timer::Made, d.now + RESCAN)));
+        let listing = [dir("a", 1, Log::Missing), dir("b", 2, Log::Missing)];
+        assert_eq!(d.scan(&listing), [start(2, Which::Main, "b")]);
+        let scanned = d.now;
+        d.now += 1_000_000_000;
+        d.feed(crash(102));
+        d.feed(exit0(101));
+        assert_eq!(d.s.next_timer(), Some((Timer::Rescan, scanned + RESCAN)));
+        assert_eq!(d.s.timer(Timer::Rested), Some(d.now + RESCAN));
+        assert_eq!(d.s.timer(Timer::ControlRetry), None);
+
+        let mut d = Driver::new();
+        d.scan(&[dir("a", 1, Log::Missing)]);
+        d.feed(Input::Changed);
+        d.feed(Input::Shutdown);
+        assert_eq!(d.s.next_timer(), None, "no scan during a shutdown");
+        d.feed(Input::ControlFailed {
+            key: 1,
+            which: Which::Main,
+        });
+        assert_eq!(
+            d.s.next_timer(),
+            Some((Timer::ControlRetry, d.now + CONTROL_RETRY))
+        );
+        d.now += CONTROL_RETRY;
+        assert_eq!(d.feed(Input::Timer).len(), 1, "the command repeated");
+        assert_eq!(d.s.next_timer(), None);
+        assert_eq!(d.feed(exit0(101)), [Effect::Exit]);
     }
 
     #[test]

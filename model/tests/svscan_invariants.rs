@@ -1,6 +1,7 @@
 //! The svscan machine's invariants, checked after every step of random sequences of
-//! directory changes, exits and failures (proptest), and of every short sequence
-//! (bounded exhaustive exploration):
+//! directory changes, exits and failures (proptest), and of every distinct state
+//! reachable within a depth (breadth first, with an input that jumps to the next
+//! deadline, so that every timer fires), each then shut down and drained:
 //!
 //! 1. at most one supervise per service (one directory, whatever its names) and at
 //!    most one per logger;
@@ -11,7 +12,8 @@
 //! 4. every child pid the machine knows is alive and belongs to exactly one entry,
 //!    and every live child is known;
 //! 5. after a shutdown nothing is started, every running supervise is told to go
-//!    (`dx`, loggers `x`), and svscan exits exactly when its last child is reaped;
+//!    (`dx`, loggers `x`; a command not delivered, by the time its retry is due),
+//!    and svscan exits exactly when its last child is reaped;
 //! 6. an entry is not forgotten while its directory is listed: its key, and so its
 //!    log decision, stay the same;
 //! 7. liveness: a scan with no failures leaves every listed service with a running
@@ -28,15 +30,15 @@
 //!    first scan 5 s after the first scan that listed it; and whether a service has
 //!    a logger is decided by its `log` at the scan that starts it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use model::svscan::{
-    Arrival, Effect, Ended, Input, Kind, Log, QUIET_RESCAN, RESCAN, SETTLE, Scanner, Seen, Which,
+    Arrival, Effect, Ended, Input, Kind, Log, QUIET_RESCAN, RESCAN, SETTLE, Scanner, Seen, Timer, Which,
 };
 use proptest::prelude::*;
 
 /// What a name in the scanned directory is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Target {
     /// A directory (its inode), with or without `log`.
     Dir {
@@ -83,6 +85,8 @@ enum Event {
     OrphanReaped,
     /// Time passes (ms); a due timer fires.
     Wait(u64),
+    /// Time passes until the machine's next deadline, which fires.
+    NextDeadline,
     Changed,
     PipeWillFail,
     StartWillFail,
@@ -139,6 +143,8 @@ struct World {
     /// Supervises that exited 0, by (key, which): when they may start again, and
     /// the inode (invariant 8).
     resting: BTreeMap<(u64, Which), (u64, u64)>,
+    /// How often each of `Timer::ALL` was due when the timer input was sent.
+    fired: [u64; 6],
 }
 
 impl World {
@@ -170,6 +176,7 @@ impl World {
             made: BTreeMap::new(),
             first_listed: BTreeMap::new(),
             resting: BTreeMap::new(),
+            fired: [0; 6],
         }
     }
 
@@ -249,9 +256,13 @@ impl World {
             })?,
             Event::Wait(ms) => {
                 self.now += ms * 1_000_000;
-                if self.s.deadline().is_some_and(|d| d <= self.now) {
-                    self.input(Input::Timer)?;
+                self.fire_due_timers()?;
+            }
+            Event::NextDeadline => {
+                if let Some(at) = self.s.deadline() {
+                    self.now = self.now.max(at);
                 }
+                self.fire_due_timers()?;
             }
             // Only a runtime that notices changes reports them.
             Event::Changed if self.notices => self.notice_change()?,
@@ -285,6 +296,21 @@ impl World {
         self.keys.retain(|ino, _| listed.contains(ino));
         self.first_listed.retain(|ino, _| listed.contains(ino));
         self.check_state()
+    }
+
+    /// Sends the timer input if a deadline has passed, counting which timers were due.
+    fn fire_due_timers(&mut self) -> Result<(), String> {
+        let due: Vec<Timer> = Timer::ALL
+            .into_iter()
+            .filter(|&t| self.s.timer(t).is_some_and(|at| at <= self.now))
+            .collect();
+        if due.is_empty() {
+            return Ok(());
+        }
+        for t in due {
+            self.fired[t as usize] += 1;
+        }
+        self.input(Input::Timer)
     }
 
     fn notice_change(&mut self) -> Result<(), String> {
@@ -622,7 +648,8 @@ impl World {
             ));
         }
         if self.shutdown {
-            let pending_retry = self.s.deadline().is_some();
+            // A command not delivered is repeated when its retry is due.
+            let pending_retry = self.s.deadline().is_some_and(|d| d > self.now);
             for (&pid, &(key, which, _)) in &self.live {
                 if !self.told.contains_key(&(key, which)) && !pending_retry {
                     return Err(format!("{pid} ({key} {which:?}) never told to go"));
@@ -651,6 +678,7 @@ fn event() -> impl Strategy<Value = Event> {
         5 => (any::<u8>(), any::<bool>()).prop_map(|(k, clean)| Event::ChildExits { k, clean }),
         1 => Just(Event::OrphanReaped),
         8 => prop_oneof![Just(10u64), Just(20), Just(1000), Just(5000), 0u64..6000].prop_map(Event::Wait),
+        1 => Just(Event::NextDeadline),
         2 => Just(Event::Changed),
         1 => Just(Event::PipeWillFail),
         1 => Just(Event::StartWillFail),
@@ -719,40 +747,157 @@ const ALPHABET: &[Event] = &[
     Event::ChildExits { k: 1, clean: true },
     Event::Wait(SETTLE / 1_000_000),
     Event::Wait(RESCAN / 1_000_000),
+    Event::NextDeadline,
     Event::PipeWillFail,
     Event::StartWillFail,
     Event::ControlWillFail,
     Event::Shutdown,
 ];
 
-/// Every sequence of events up to `depth`, depth first, checking every step, each
-/// sequence then shut down and drained.
-fn explore(world: &World, depth: usize, path: &mut Vec<Event>, count: &mut u64) {
-    let mut end = world.clone();
-    if let Err(why) = shut_down_and_drain(&mut end) {
-        panic!("{why} after {path:?} and a shutdown");
+/// What decides a world's future: the machine as seen from now, and what the world
+/// and the invariants remember, with inodes numbered in the order met (names in
+/// the directory first), keys as the machine's abstraction numbers them (0: one it
+/// no longer knows), times relative to now, and records that can no longer matter
+/// left out (not pid numbers, the clock's reading, or what is long past).
+fn key(w: &World) -> impl std::hash::Hash + Eq + use<> {
+    let now = w.now;
+    let mut inodes = HashMap::new();
+    let mut ino = |i: u64| {
+        let next = inodes.len() as u64 + 1;
+        *inodes.entry(i).or_insert(next)
+    };
+    let dir: Vec<(u8, Target)> = w
+        .dir
+        .iter()
+        .map(|(&n, &t)| match t {
+            Target::Dir { ino: i, log } => (n, Target::Dir { ino: ino(i), log }),
+            t => (n, t),
+        })
+        .collect();
+    let s = w.s.abstracted(now, |(dev, i)| (dev, ino(i)));
+    let known: Vec<u64> = w.s.known().map(|k| k.key).collect();
+    let key = |k: u64| known.binary_search(&k).map_or(0, |at| at as u64 + 1);
+    let until = |t: u64| t.saturating_sub(now);
+    let in_dir = |i: u64| {
+        w.dir
+            .values()
+            .any(|t| matches!(t, Target::Dir { ino, .. } if *ino == i))
+    };
+    // In pid order: which child exits is chosen by its rank in it.
+    let live: Vec<_> = w
+        .live
+        .values()
+        .map(|&(k, which, i)| (key(k), which, ino(i)))
+        .collect();
+    let keys: BTreeSet<_> = w.keys.iter().map(|(&i, &k)| (ino(i), key(k))).collect();
+    let made: BTreeSet<_> = w
+        .made
+        .iter()
+        .filter(|&(&i, _)| in_dir(i))
+        .map(|(&i, &t)| (ino(i), until(t + RESCAN)))
+        .collect();
+    let first_listed: BTreeSet<_> = w
+        .first_listed
+        .iter()
+        .map(|(&i, &t)| (ino(i), until(t + RESCAN)))
+        .collect();
+    let resting: BTreeSet<_> = w
+        .resting
+        .iter()
+        .filter(|&(&(k, _), &(t, _))| t > now && key(k) != 0)
+        .map(|(&(k, which), &(t, i))| (key(k), which, until(t), ino(i)))
+        .collect();
+    let keyed = |set: &BTreeSet<u64>| {
+        set.iter()
+            .map(|&k| key(k))
+            .filter(|&k| k != 0)
+            .collect::<BTreeSet<_>>()
+    };
+    let told: BTreeSet<_> = w
+        .told
+        .iter()
+        .map(|(&(k, which), &b)| (key(k), which, b))
+        .filter(|&(k, _, _)| k != 0)
+        .collect();
+    let arrivals: Vec<(u8, u8)> = w.arrivals.iter().map(|(&n, &a)| (n, a as u8)).collect();
+    (
+        (s, dir, live, keys, made, first_listed, resting),
+        (keyed(&w.pipes), keyed(&w.closed), keyed(&w.started), told),
+        (
+            w.pipe_fails,
+            w.start_fails,
+            w.log_stat_fails,
+            w.control_fails,
+            w.listing_breaks,
+            w.shutdown,
+            w.exited,
+            w.failures_since_scan,
+            w.notices,
+        ),
+        now.saturating_sub(w.last_scan).min(RESCAN),
+        w.links.clone(),
+        arrivals,
+    )
+}
+
+/// Every distinct state reachable within `depth` events, breadth first, each step
+/// checked and each new state then shut down and drained. Returns how many distinct
+/// states, and how often each timer fired.
+fn explore(depth: usize) -> (usize, [u64; 6]) {
+    let mut seen = HashSet::new();
+    let mut level: Vec<(World, Vec<Event>)> = Vec::new();
+    for notices in [false, true] {
+        let w = World::new(notices);
+        seen.insert(key(&w));
+        level.push((w, Vec::new()));
     }
-    if depth == 0 || world.exited {
-        return;
-    }
-    for &e in ALPHABET {
-        let mut next = world.clone();
-        path.push(e);
-        *count += 1;
-        if let Err(why) = next.event(e) {
-            panic!("{why} after {path:?}");
+    let mut fired = [0; 6];
+    for _ in 0..depth {
+        let mut next_level = Vec::new();
+        for (world, path) in &level {
+            if world.exited {
+                continue;
+            }
+            for &e in ALPHABET {
+                let mut next = world.clone();
+                next.fired = [0; 6];
+                if let Err(why) = next.event(e) {
+                    panic!("{why} after {path:?} then {e:?}");
+                }
+                for (total, n) in fired.iter_mut().zip(next.fired) {
+                    *total += n;
+                }
+                if seen.insert(key(&next)) {
+                    let mut end = next.clone();
+                    if let Err(why) = shut_down_and_drain(&mut end) {
+                        panic!("{why} after {path:?} then {e:?} and a shutdown");
+                    }
+                    let mut p = path.clone();
+                    p.push(e);
+                    next_level.push((next, p));
+                }
+            }
         }
-        explore(&next, depth - 1, path, count);
-        path.pop();
+        level = next_level;
     }
+    (seen.len(), fired)
 }
 
 #[test]
-fn every_sequence_of_five_events() {
-    for notices in [false, true] {
-        let mut count = 0;
-        explore(&World::new(notices), 5, &mut Vec::new(), &mut count);
-        // 15 events: 15 + 15² + … + 15⁵ = 813,615 steps, fewer where svscan exited early.
-        assert!(count > 500_000, "explored only {count} steps");
+fn every_distinct_state_within_seven_events() {
+    const DEPTH: usize = 7;
+    let (states, fired) = explore(DEPTH);
+    let counts: Vec<String> = Timer::ALL
+        .iter()
+        .zip(fired)
+        .map(|(timer, n)| format!("{timer:?} {n}"))
+        .collect();
+    println!(
+        "svscan model check: {states} distinct states within {DEPTH} events; timers fired: {}",
+        counts.join(", ")
+    );
+    for (timer, n) in Timer::ALL.iter().zip(fired) {
+        assert!(n > 0, "{timer:?} never fired");
     }
+    assert!(states > 10_000, "only {states} states");
 }
