@@ -6,19 +6,19 @@
 //!    spans two files;
 //! 3. how the input is cut into reads changes nothing;
 //! 4. `e` and `=` show the line's first 1000 bytes as upstream does;
-//! 5. a crash between any two system calls of a rotation, followed by recovery,
-//!    loses none of the lines written before it, and doubles none, with or
-//!    without a processor;
+//! 5. the log directory's machine, driven on a simulated directory with a crash
+//!    between any two system calls and any call failing, loses none of the lines
+//!    written, and doubles none, with or without a processor;
 //! 6. no rotation comes within the input multilog may read next (so what it has
 //!    read is written before a rotation makes it wait).
 
 use model::multilog::lines::{ECHO_MAX, Lines, PREFIX_MAX, STATUS_LEN, Sink};
+use model::multilog::logdir::{Answer, Call, Effect, Input, LogDir, Now, PAUSE, Program};
 use model::multilog::pattern::matches;
-use model::multilog::rotation::{self, Found, Recovery, Step};
 use model::multilog::script::{Action, Script, parse};
 use model::tai64::Tai64N;
 use proptest::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Directories kept in memory: each one's rotated files and current.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -367,215 +367,825 @@ fn alarm_never_splits_a_line() {
     assert!(dirs.current[0].is_empty());
 }
 
-/// A directory on a simulated file system: names to inodes, which hold data and a
-/// mode. Every system call counts; `crash_after` stops the world after that many.
+/// A log directory on a simulated file system, with the process that works in it:
+/// the machine's calls are carried out here, one by one. Names map to inodes, which
+/// hold data and a mode; the open files, the lock and the children belong to the
+/// process and go at a crash. Every call counts (so do the processor's writes and
+/// multilog's writes to `current`): a crash can be set at any count, and any call
+/// can be made to fail.
 #[derive(Clone, Debug, Default)]
-struct SimDir {
-    names: BTreeMap<String, usize>,
+struct Disk {
+    names: BTreeMap<Vec<u8>, usize>,
     inodes: Vec<(Vec<u8>, u32)>,
+    // The process.
+    entered: bool,
+    dir_open: bool,
+    locked: bool,
+    current: Option<usize>,
+    in_hand: Option<usize>,
+    children: BTreeMap<u32, i32>,
+    next_pid: u32,
+    // The faults.
     calls: usize,
-    crash_after: Option<usize>,
-    clock: u64,
-    /// The processor's state file content grows by one marker per successful run.
-    runs: usize,
+    crashes: BTreeSet<usize>,
+    failures: BTreeSet<usize>,
+    /// Fail every call once, the first time it is made (a link under any name).
+    fail_each_once: Option<BTreeSet<String>>,
+    /// Upstream ignores a failed unlink of `previous` in recovery; a crash before the
+    /// next rotation then keeps its lines twice (processed and not). That fault is
+    /// left out where the property is checked.
+    spare_previous: bool,
+    // Time, in nanoseconds: each call takes a microsecond.
+    mono: u64,
+    /// What the calls and the machine said, for the snapshots.
+    log: Vec<String>,
+    /// How many waits for the processor were made to fail: each fails in turn
+    /// as an exit 1, a crash, and an error of waitpid.
+    wait_failures: usize,
+    /// Processed rotations since `state` was last emptied: `state` holds one mark each.
+    state_marks: usize,
 }
 
-#[derive(Debug)]
-struct Crash;
+/// How the process ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Stop {
+    Crash,
+    Fatal,
+}
 
-impl SimDir {
-    fn call(&mut self) -> Result<(), Crash> {
-        self.calls += 1;
-        match self.crash_after {
-            Some(n) if self.calls > n => Err(Crash),
-            _ => Ok(()),
+const EIO: i32 = 5;
+const EEXIST: i32 = 17;
+const ECHILD: i32 = 10;
+const EAGAIN: i32 = 11;
+
+fn show(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).into_owned()
+}
+
+fn errno_name(errno: i32) -> &'static str {
+    match errno {
+        2 => "ENOENT",
+        5 => "EIO",
+        10 => "ECHILD",
+        11 => "EAGAIN",
+        17 => "EEXIST",
+        28 => "ENOSPC",
+        _ => "?",
+    }
+}
+
+/// A call and its result, as the log shows them.
+fn show_call(call: &Call, answer: &Result<Answer, i32>) -> String {
+    let call = match call {
+        Call::Link(file, name) => format!("Link({file}, {})", show(name)),
+        Call::Remove(name) => format!("Remove({})", show(name)),
+        Call::Wait(_) => "Wait".into(),
+        Call::FchmodCurrent(mode) => format!("FchmodCurrent({mode:o})"),
+        Call::Fchmod(file, mode) => format!("Fchmod({file}, {mode:o})"),
+        Call::Chmod(file, mode) => format!("Chmod({file}, {mode:o})"),
+        other => format!("{other:?}").replace('"', ""),
+    };
+    let answer = match answer {
+        Ok(Answer::Done) => String::new(),
+        Ok(Answer::Stat { mode, size, nlink }) => format!(" -> mode {mode:o}, {size} bytes, {nlink} links"),
+        Ok(Answer::Listing(names)) => format!(" -> {} names", names.len()),
+        Ok(Answer::Forked(_)) => String::new(),
+        Ok(other) => format!(" -> {other:?}"),
+        Err(errno) => format!(" -> {}", errno_name(*errno)),
+    };
+    format!("{call}{answer}")
+}
+
+fn show_message(kind: &str, text: &[u8], errno: Option<i32>) -> String {
+    let errno = errno.map_or(String::new(), |e| format!(": {}", errno_name(e)));
+    format!("  {kind}: {}{errno}", show(text))
+}
+
+impl Disk {
+    fn now(&self) -> Now {
+        let micros = self.mono / 1000;
+        Now {
+            wall: Tai64N::from_unix_micros(
+                1_700_000_000 + (micros / 1_000_000) as i64,
+                (micros % 1_000_000) as u32,
+            ),
+            mono: self.mono,
         }
     }
 
-    fn create(&mut self, name: &str, data: Vec<u8>, mode: u32) {
-        self.inodes.push((data, mode));
-        self.names.insert(name.to_string(), self.inodes.len() - 1);
+    fn create(&mut self, name: &str, data: &[u8], mode: u32) {
+        self.inodes.push((data.to_vec(), mode));
+        self.names.insert(name.as_bytes().to_vec(), self.inodes.len() - 1);
+    }
+
+    fn inode(&self, name: &str) -> Option<usize> {
+        self.names.get(name.as_bytes()).copied()
     }
 
     fn data(&self, name: &str) -> Option<&Vec<u8>> {
-        self.names.get(name).map(|&i| &self.inodes[i].0)
+        self.inode(name).map(|i| &self.inodes[i].0)
     }
 
     fn mode(&self, name: &str) -> Option<u32> {
-        self.names.get(name).map(|&i| self.inodes[i].1)
+        self.inode(name).map(|i| self.inodes[i].1)
     }
 
-    fn nlink(&self, name: &str) -> usize {
-        let i = self.names[name];
-        self.names.values().filter(|&&j| j == i).count()
+    fn nlink(&self, inode: usize) -> u64 {
+        self.names.values().filter(|&&j| j == inode).count() as u64
     }
 
-    fn found(&self, name: &str) -> Found {
-        match self.mode(name) {
-            None => Found::Missing,
-            Some(m) => Found::Present {
-                finished: m & 0o100 != 0,
+    /// The process dies: its files, lock and children with it.
+    fn crash(&mut self) {
+        self.entered = false;
+        self.dir_open = false;
+        self.locked = false;
+        self.current = None;
+        self.in_hand = None;
+        self.children.clear();
+    }
+
+    /// The next call (or write): whether the process crashes at it, or it fails.
+    fn count(&mut self, key: String) -> Result<bool, Stop> {
+        self.calls += 1;
+        self.mono += 1000;
+        if self.crashes.contains(&self.calls) {
+            self.log.push(format!("{key}: crash"));
+            self.crash();
+            return Err(Stop::Crash);
+        }
+        let fails = match &mut self.fail_each_once {
+            Some(seen) => seen.insert(key),
+            None => self.failures.contains(&self.calls),
+        };
+        Ok(fails)
+    }
+
+    /// Writes `text` to the open `current`, as the runtime does between rotations.
+    fn write(&mut self, text: &[u8]) -> Result<Result<(), i32>, Stop> {
+        if self.count("write".into())? {
+            return Ok(Err(28)); // ENOSPC
+        }
+        let i = self.current.expect("current is open when the machine is idle");
+        self.inodes[i].0.extend_from_slice(text);
+        Ok(Ok(()))
+    }
+
+    /// Carries out one call of the machine.
+    fn call(&mut self, call: &Call, program: Option<Program>) -> Result<Result<Answer, i32>, Stop> {
+        let key = match call {
+            Call::Link(file, _) => format!("Link({file})"),
+            Call::Remove(name) => format!("Remove({})", show(name)),
+            Call::Wait(_) if self.wait_failures < 3 => format!("Wait{}", self.wait_failures),
+            Call::Wait(_) => "Wait".into(),
+            _ => format!("{call:?}"),
+        };
+        let spared = self.spare_previous
+            && program == Some(Program::RepairProcessed)
+            && *call == Call::Unlink("previous");
+        if self.count(key)? && !spared {
+            return Ok(Err(match call {
+                Call::Fork => EAGAIN,
+                Call::Wait(pid) => {
+                    // The processor ran: it failed, crashed, or cannot be waited for.
+                    self.children.remove(pid);
+                    self.wait_failures += 1;
+                    return Ok(match self.wait_failures % 3 {
+                        1 => Ok(Answer::Exited(1)),
+                        2 => Ok(Answer::Crashed { errno: 2 }),
+                        _ => Err(ECHILD),
+                    });
+                }
+                Call::Close(_) => {
+                    self.in_hand = None;
+                    EIO
+                }
+                _ => EIO,
+            }));
+        }
+        let named = |call: &Call| {
+            !matches!(
+                call,
+                Call::EnterStart | Call::MakeDir | Call::OpenDir | Call::Enter
+            )
+        };
+        if named(call) {
+            assert!(self.entered, "{call:?} outside the log directory");
+        }
+        let done = Ok(Answer::Done);
+        let missing = Err(model::multilog::logdir::ENOENT);
+        Ok(match *call {
+            Call::EnterStart => {
+                self.entered = false;
+                done
+            }
+            Call::MakeDir => Err(EEXIST),
+            Call::OpenDir => {
+                self.dir_open = true;
+                done
+            }
+            Call::Enter => {
+                assert!(self.dir_open);
+                self.entered = true;
+                done
+            }
+            Call::Lock => {
+                assert!(!self.locked, "locked twice");
+                if self.inode("lock").is_none() {
+                    self.create("lock", b"", 0o600);
+                }
+                self.locked = true;
+                done
+            }
+            Call::Stat(file) => match self.inode(file) {
+                None => missing,
+                Some(i) => Ok(Answer::Stat {
+                    mode: self.inodes[i].1,
+                    size: self.inodes[i].0.len() as u64,
+                    nlink: self.nlink(i),
+                }),
             },
-        }
-    }
-
-    fn finish(&mut self, file: &str, code: u8, num: u64) -> Result<(), Crash> {
-        self.call()?; // stat
-        if !self.names.contains_key(file) {
-            return Ok(());
-        }
-        if self.nlink(file) == 1 {
-            self.call()?; // link
-            self.clock += 1;
-            let label = Tai64N::from_unix_micros(self.clock as i64, 0).to_label();
-            let name = String::from_utf8(rotation::finished_name(&label, code).to_vec()).unwrap();
-            let inode = self.names[file];
-            self.names.insert(name, inode);
-        }
-        self.call()?; // unlink
-        self.names.remove(file);
-        loop {
-            self.call()?; // readdir
-            let names: Vec<String> = self.names.keys().cloned().collect();
-            let refs: Vec<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
-            match rotation::to_remove(&refs, num) {
-                None => return Ok(()),
-                Some(old) => {
-                    let old = String::from_utf8(old.to_vec()).unwrap();
-                    self.call()?; // unlink
-                    self.names.remove(&old);
+            Call::OpenCurrent | Call::Open(_) => {
+                let file = if let Call::Open(file) = *call {
+                    file
+                } else {
+                    "current"
+                };
+                if self.inode(file).is_none() {
+                    self.create(file, b"", 0o600);
                 }
+                let i = self.inode(file);
+                if *call == Call::OpenCurrent {
+                    self.current = i;
+                } else {
+                    self.in_hand = i;
+                }
+                done
             }
-        }
-    }
-
-    /// Carries out `steps`; the processor copies `previous` to `processed`.
-    fn steps(&mut self, steps: &[Step], num: u64) -> Result<(), Crash> {
-        for &step in steps {
-            match step {
-                Step::SyncCurrent => self.call()?,
-                Step::Rename(from, to) => {
-                    self.call()?;
-                    if let Some(i) = self.names.remove(from) {
-                        self.names.insert(to.to_string(), i);
-                    }
-                }
-                Step::NewCurrent => {
-                    self.call()?;
-                    if !self.names.contains_key("current") {
-                        self.create("current", Vec::new(), 0o600);
-                    }
-                    self.call()?;
-                    let i = self.names["current"];
-                    self.inodes[i].1 = 0o644;
-                }
-                Step::Chmod(file, mode) => {
-                    self.call()?;
-                    let i = self.names[file];
+            Call::FsyncCurrent => {
+                self.current.expect("fsync of a closed current");
+                done
+            }
+            Call::FchmodCurrent(mode) => {
+                let i = self.current.expect("fchmod of a closed current");
+                self.inodes[i].1 = mode;
+                done
+            }
+            Call::Fsync(_) => {
+                self.in_hand.expect("fsync of no file");
+                done
+            }
+            Call::Fchmod(_, mode) => {
+                let i = self.in_hand.expect("fchmod of no file");
+                self.inodes[i].1 = mode;
+                done
+            }
+            Call::Close(_) => {
+                self.in_hand.take().expect("close of no file");
+                done
+            }
+            Call::Chmod(file, mode) => match self.inode(file) {
+                None => missing,
+                Some(i) => {
                     self.inodes[i].1 = mode;
+                    done
                 }
-                Step::Process => {
-                    self.call()?; // the processor's own work is not atomic either
-                    let previous = self.data("previous").cloned().unwrap_or_default();
-                    self.create("processed", previous, 0o644);
-                    self.call()?;
-                    let state = [self.data("state").cloned().unwrap_or_default(), vec![b'+']].concat();
-                    self.create("newstate", state, 0o644);
-                    self.runs += 1;
+            },
+            Call::Rename(from, to) => match self.names.remove(from.as_bytes()) {
+                None => missing,
+                Some(i) => {
+                    self.names.insert(to.as_bytes().to_vec(), i);
+                    done
                 }
-                Step::SyncFile(file, mode) => {
-                    self.call()?;
-                    if !self.names.contains_key(file) {
-                        self.create(file, Vec::new(), 0o600);
-                    }
-                    if let Some(mode) = mode {
-                        self.call()?;
-                        let i = self.names[file];
-                        self.inodes[i].1 = mode;
-                    }
+            },
+            Call::Unlink(file) => match self.names.remove(file.as_bytes()) {
+                None => missing,
+                Some(_) => done,
+            },
+            Call::Remove(ref name) => match self.names.remove(name) {
+                None => missing,
+                Some(_) => done,
+            },
+            Call::Link(file, name) => match self.inode(file) {
+                None => missing,
+                Some(_) if self.names.contains_key(&name[..]) => Err(EEXIST),
+                Some(i) => {
+                    self.names.insert(name.to_vec(), i);
+                    done
                 }
-                Step::Unlink(file) | Step::Discard(file) => {
-                    self.call()?;
-                    self.names.remove(file);
+            },
+            Call::List => Ok(Answer::Listing(self.names.keys().cloned().collect())),
+            Call::EmptyState => {
+                match self.inode("state") {
+                    Some(i) => self.inodes[i].0.clear(),
+                    None => self.create("state", b"", 0o644),
                 }
-                Step::Finish(file, code) => self.finish(file, code, num)?,
-                Step::EmptyState => {
-                    self.call()?;
-                    self.names.remove("state");
-                    self.create("state", Vec::new(), 0o644);
-                }
+                self.state_marks = 0;
+                done
             }
-        }
-        Ok(())
+            Call::Fork => {
+                self.next_pid += 1;
+                let status = self.processor()?;
+                self.children.insert(self.next_pid, status);
+                Ok(Answer::Forked(self.next_pid))
+            }
+            Call::Wait(pid) => Ok(Answer::Exited(
+                self.children.remove(&pid).expect("a child to wait for"),
+            )),
+        })
     }
 
-    /// Start-up: resume or repair, as the model says.
-    fn recover(&mut self, num: u64) {
-        match rotation::recovery(self.found("current"), self.found("processed")) {
-            Recovery::Resume => {
-                let i = self.names["current"];
-                self.inodes[i].1 = 0o644;
+    /// The processor's child: `processed` is `previous` in upper case, `newstate` is
+    /// `state` and one mark. Its steps count: a crash can stop it anywhere.
+    fn processor(&mut self) -> Result<i32, Stop> {
+        let (Some(previous), Some(_)) = (self.data("previous").cloned(), self.inode("state")) else {
+            return Ok(111);
+        };
+        for name in ["processed", "newstate"] {
+            match self.inode(name) {
+                Some(i) => self.inodes[i].0.clear(),
+                None => self.create(name, b"", 0o644),
             }
-            Recovery::Repair(steps) => self.steps(steps, num).unwrap(),
         }
+        self.count("processor writes processed".into())?;
+        let processed = self.inode("processed").unwrap();
+        self.inodes[processed].0 = previous.to_ascii_uppercase();
+        self.count("processor writes newstate".into())?;
+        let state = [&self.data("state").unwrap()[..], b"+"].concat();
+        let newstate = self.inode("newstate").unwrap();
+        self.inodes[newstate].0 = state;
+        Ok(0)
     }
 
     /// Old files in name (so time) order, then current.
     fn contents(&self) -> Vec<u8> {
-        let mut names: Vec<&String> = self.names.keys().filter(|n| n.starts_with('@')).collect();
-        names.sort();
-        let mut out: Vec<u8> = names.iter().flat_map(|n| self.data(n).unwrap().clone()).collect();
+        let mut out: Vec<u8> = self
+            .names
+            .iter()
+            .filter(|(n, _)| n.starts_with(b"@"))
+            .flat_map(|(_, &i)| self.inodes[i].0.clone())
+            .collect();
         out.extend(self.data("current").cloned().unwrap_or_default());
         out
     }
+
+    fn old_files(&self) -> Vec<(&Vec<u8>, usize)> {
+        self.names
+            .iter()
+            .filter(|(n, _)| n.starts_with(b"@"))
+            .map(|(n, &i)| (n, i))
+            .collect()
+    }
+}
+
+/// Carries out the machine's effects on `disk` until the machine is idle (or closed),
+/// or the process ends. Checks on the way that each warning comes with a pause of
+/// five seconds, in which an early timer does nothing, after which the failed call
+/// is made again (a link under a new name; after the processor, a new run of it);
+/// and that nothing is fatal once start-up is over.
+fn drive(m: &mut LogDir, disk: &mut Disk) -> Result<(), Stop> {
+    // The last call that failed, and when; whether a warning followed.
+    let mut failed: Option<(Call, u64)> = None;
+    let mut warned = false;
+    let mut program = None;
+    for _ in 0..100_000 {
+        match m.poll() {
+            Some(Effect::Call(call)) => {
+                if let (Some((before, _)), true) = (&failed, warned) {
+                    let again = match (before, &call) {
+                        (Call::Link(a, _), Call::Link(b, _)) => a == b,
+                        (Call::Wait(_), Call::Fork) => true,
+                        (a, b) => a == b,
+                    };
+                    assert!(again, "after a warning about {before:?}, {call:?}");
+                }
+                warned = false;
+                program = m.program();
+                let answer = disk.call(&call, program)?;
+                disk.log.push(show_call(&call, &answer));
+                failed = match (&answer, &call) {
+                    (Err(_), _) | (Ok(Answer::Exited(1..) | Answer::Crashed { .. }), Call::Wait(_)) => {
+                        Some((call.clone(), disk.mono))
+                    }
+                    _ => None,
+                };
+                m.handle(Input::Answer(answer), disk.now());
+            }
+            Some(Effect::Warn { text, errno }) => {
+                disk.log.push(show_message("warning", &text, errno));
+                assert_eq!(m.deadline(), Some(disk.mono + PAUSE), "a pause of five seconds");
+                warned = true;
+            }
+            Some(Effect::Fatal { text, errno }) => {
+                assert!(
+                    matches!(
+                        program,
+                        Some(Program::Start | Program::Resume | Program::Repair | Program::RepairProcessed)
+                    ),
+                    "fatal in {program:?}"
+                );
+                disk.log.push(show_message("fatal", &text, errno));
+                assert_eq!((m.poll(), m.deadline()), (None, None));
+                disk.crash();
+                return Err(Stop::Fatal);
+            }
+            None => match m.deadline() {
+                Some(at) => {
+                    m.handle(
+                        Input::Timer,
+                        Now {
+                            mono: at - 1,
+                            ..disk.now()
+                        },
+                    );
+                    assert_eq!(m.poll(), None, "an early timer did something");
+                    assert_eq!(m.deadline(), Some(at));
+                    disk.mono = at;
+                    m.handle(Input::Timer, disk.now());
+                }
+                None => return Ok(()),
+            },
+        }
+    }
+    panic!(
+        "the machine never rests: {:?}",
+        &disk.log[disk.log.len().saturating_sub(20)..]
+    );
+}
+
+/// Starts multilog's machine for the directory, again after every fatal error or
+/// crash, until it is running; returns it with how many bytes current holds.
+fn start(disk: &mut Disk, num: u64, processor: bool) -> LogDir {
+    loop {
+        let mut m = LogDir::new(b"./d", num, processor);
+        if drive(&mut m, disk).is_ok() {
+            assert!(m.is_idle());
+            return m;
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Write(Vec<u8>),
+    Rotate,
+    /// The end of input, and a new multilog.
+    Close,
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => proptest::collection::vec("[a-z]{0,8}\n", 1..4).prop_map(|l| Op::Write(l.concat().into_bytes())),
+        3 => Just(Op::Rotate),
+        1 => Just(Op::Close),
+    ]
+}
+
+/// What must hold whenever the machine is idle: every line written is there once,
+/// in order (the newest, with retention), processed or not as its file's name says;
+/// old files with one link each, fewer than `num` after a rotation (a crash while
+/// old files are removed can leave more, until the next one: as upstream);
+/// `current` open at 0644; `state` carries one mark per processed rotation since it
+/// was last emptied.
+fn check_idle(
+    disk: &Disk,
+    written: &[u8],
+    num: u64,
+    processor: bool,
+    rotated: bool,
+) -> Result<(), TestCaseError> {
+    let contents = disk.contents().to_ascii_lowercase();
+    if num > 100 {
+        prop_assert_eq!(show(&contents), show(written));
+    } else {
+        prop_assert!(
+            written.ends_with(&contents),
+            "{} is not the end of {}",
+            show(&contents),
+            show(written)
+        );
+        prop_assert!(
+            !rotated || disk.old_files().len() < num as usize,
+            "{:#?}",
+            disk.log
+        );
+    }
+    for (name, i) in disk.old_files() {
+        prop_assert_eq!(disk.nlink(i), 1, "{} has other names", show(name));
+        let data = &disk.inodes[i].0;
+        if name.ends_with(b".s") {
+            prop_assert_eq!(disk.inodes[i].1, 0o744);
+            let want = if processor {
+                data.to_ascii_uppercase()
+            } else {
+                data.to_ascii_lowercase()
+            };
+            prop_assert_eq!(data, &want, "{}", show(name));
+        } else {
+            prop_assert_eq!(data, &data.to_ascii_lowercase(), "{} was processed", show(name));
+        }
+    }
+    prop_assert_eq!(disk.mode("current"), Some(0o644));
+    prop_assert_eq!(disk.current, disk.inode("current"));
+    prop_assert!(disk.data("previous").is_none());
+    prop_assert!(disk.mode("processed").is_none_or(|m| m & 0o100 == 0));
+    if processor {
+        prop_assert_eq!(disk.data("state").map(|s| s.len()), Some(disk.state_marks));
+    }
+    Ok(())
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
+    /// 5. The machine the program runs, on a simulated directory: crashes at any
+    /// points, any calls failing (and any writes), with or without a processor,
+    /// with retention or without. Whenever it rests, nothing written is lost or
+    /// doubled.
     #[test]
     fn a_crash_anywhere_in_a_rotation_loses_nothing(
-        batches in proptest::collection::vec(proptest::collection::vec("[a-z]{0,8}\n", 1..6), 1..5),
+        ops in proptest::collection::vec(op_strategy(), 1..25),
         processor: bool,
-        crash_at in 0usize..40,
-        crash_in_batch in 0usize..5,
+        few: bool,
+        crashes in proptest::collection::btree_set(1usize..250, 0..4),
+        failures in proptest::collection::btree_set(1usize..250, 0..12),
     ) {
-        let num = 1000;
-        let mut dir = SimDir::default();
-        dir.create("current", Vec::new(), 0o644);
-        dir.create("state", Vec::new(), 0o644);
+        let num = if few { 3 } else { 1000 };
+        let mut disk = Disk { crashes, failures, spare_previous: true, ..Disk::default() };
         let mut written = Vec::new();
-        for (k, batch) in batches.iter().enumerate() {
-            let text: Vec<u8> = batch.concat().into_bytes();
-            let i = dir.names["current"];
-            dir.inodes[i].0.extend_from_slice(&text);
-            written.extend_from_slice(&text);
-            if k == crash_in_batch {
-                dir.crash_after = Some(dir.calls + crash_at);
+        let mut m = start(&mut disk, num, processor);
+        check_idle(&disk, &written, num, processor, false)?;
+        for op in ops {
+            let rotation = matches!(op, Op::Rotate);
+            let stopped = match op {
+                Op::Write(text) => loop {
+                    match disk.write(&text) {
+                        Ok(Ok(())) => {
+                            written.extend_from_slice(&text);
+                            break Ok(());
+                        }
+                        Ok(Err(errno)) => {
+                            // A warning and a pause (checked in `drive`), then the same write.
+                            m.handle(Input::WriteFailed(errno), disk.now());
+                            let warned = matches!(m.poll(), Some(Effect::Warn { .. }));
+                            prop_assert!(warned, "a failed write without a warning");
+                            prop_assert_eq!(m.deadline(), Some(disk.mono + PAUSE));
+                            if let Err(stop) = drive(&mut m, &mut disk) {
+                                break Err(stop);
+                            }
+                        }
+                        Err(stop) => break Err(stop),
+                    }
+                },
+                Op::Rotate => {
+                    m.handle(Input::Rotate, disk.now());
+                    let rotated = drive(&mut m, &mut disk);
+                    if rotated.is_ok() && processor {
+                        disk.state_marks += 1;
+                    }
+                    rotated
+                }
+                Op::Close => {
+                    m.handle(Input::Close, disk.now());
+                    match drive(&mut m, &mut disk) {
+                        Ok(()) => {
+                            prop_assert!(m.is_closed());
+                            prop_assert_eq!(disk.mode("current"), Some(0o744));
+                            let size = disk.data("current").unwrap().len() as u64;
+                            disk.crash(); // the process exits
+                            m = start(&mut disk, num, processor);
+                            // Whatever failed in start-up, a closed current is resumed.
+                            prop_assert_eq!(m.start_bytes(), size);
+                            prop_assert_eq!(disk.current, disk.inode("current"));
+                            Ok(())
+                        }
+                        Err(stop) => Err(stop),
+                    }
+                }
+            };
+            if stopped.is_err() {
+                m = start(&mut disk, num, processor);
             }
-            if dir.steps(rotation::rotation(processor), num).is_err() {
-                // The crash: start-up recovers; everything written must be there once.
-                dir.crash_after = None;
-                dir.recover(num);
-                prop_assert_eq!(dir.contents(), written.clone());
-                prop_assert!(dir.data("previous").is_none() && dir.data("processed").is_none());
-                prop_assert_eq!(dir.mode("current"), Some(0o644));
-            }
+            check_idle(&disk, &written, num, processor, rotation && stopped.is_ok())?;
         }
-        prop_assert_eq!(dir.contents(), written);
     }
+}
+
+/// The calls and messages of a start in an empty directory, a rotation through a
+/// processor, and the close, with every call failing once: upstream's messages.
+#[test]
+fn every_failure_has_upstreams_message() {
+    // The first three waits for the processor fail, in three ways.
+    let mut disk = Disk {
+        fail_each_once: Some(BTreeSet::from(["Wait".to_string()])),
+        ..Disk::default()
+    };
+    let mut m = start(&mut disk, 10, true);
+    disk.write(b"one\n").unwrap().unwrap_err();
+    m.handle(Input::WriteFailed(28), disk.now());
+    drive(&mut m, &mut disk).unwrap();
+    disk.write(b"one\n").unwrap().unwrap();
+    m.handle(Input::Rotate, disk.now());
+    drive(&mut m, &mut disk).unwrap();
+    m.handle(Input::Close, disk.now());
+    drive(&mut m, &mut disk).unwrap();
+    let log = regex_free_labels(&disk.log.join("\n"));
+    insta::assert_snapshot!(log, @r"
+    EnterStart -> EIO
+      fatal: unable to switch to starting directory: EIO
+    EnterStart
+    MakeDir -> EIO
+    OpenDir -> EIO
+      fatal: unable to open directory ./d: EIO
+    EnterStart
+    MakeDir -> EEXIST
+    OpenDir
+    Enter -> EIO
+      fatal: unable to open directory ./d: EIO
+    EnterStart
+    MakeDir -> EEXIST
+    OpenDir
+    Enter
+    Lock -> EIO
+      fatal: unable to lock directory ./d: EIO
+    EnterStart
+    MakeDir -> EEXIST
+    OpenDir
+    Enter
+    Lock
+    Stat(current) -> EIO
+      fatal: unable to stat ./d/current: EIO
+    EnterStart
+    MakeDir -> EEXIST
+    OpenDir
+    Enter
+    Lock
+    Stat(current) -> ENOENT
+    Stat(processed) -> EIO
+      fatal: unable to stat ./d/processed: EIO
+    EnterStart
+    MakeDir -> EEXIST
+    OpenDir
+    Enter
+    Lock
+    Stat(current) -> ENOENT
+    Stat(processed) -> ENOENT
+    Unlink(state) -> EIO
+    Unlink(newstate) -> EIO
+    Unlink(processed) -> EIO
+    Stat(previous) -> EIO
+      warning: unable to stat ./d/previous, pausing: EIO
+    Stat(previous) -> ENOENT
+    Stat(current) -> ENOENT
+    EmptyState -> EIO
+      fatal: unable to write to ./d/state: EIO
+    EnterStart
+    MakeDir -> EEXIST
+    OpenDir
+    Enter
+    Lock
+    Stat(current) -> ENOENT
+    Stat(processed) -> ENOENT
+    Unlink(state) -> ENOENT
+    Unlink(newstate) -> ENOENT
+    Unlink(processed) -> ENOENT
+    Stat(previous) -> ENOENT
+    Stat(current) -> ENOENT
+    EmptyState
+    OpenCurrent -> EIO
+      fatal: unable to write to ./d/current: EIO
+    EnterStart
+    MakeDir -> EEXIST
+    OpenDir
+    Enter
+    Lock
+    Stat(current) -> ENOENT
+    Stat(processed) -> ENOENT
+    Unlink(state)
+    Unlink(newstate) -> ENOENT
+    Unlink(processed) -> ENOENT
+    Stat(previous) -> ENOENT
+    Stat(current) -> ENOENT
+    EmptyState
+    OpenCurrent
+    FchmodCurrent(644) -> EIO
+      fatal: unable to set mode of ./d/current: EIO
+    EnterStart
+    MakeDir -> EEXIST
+    OpenDir
+    Enter
+    Lock
+    Stat(current) -> mode 600, 0 bytes, 1 links
+    Stat(processed) -> ENOENT
+    Unlink(state)
+    Unlink(newstate) -> ENOENT
+    Unlink(processed) -> ENOENT
+    Stat(previous) -> ENOENT
+    Stat(current) -> mode 600, 0 bytes, 1 links
+    Link(current, @<label>.u) -> EIO
+      warning: unable to link to ./d/@<label>.u, pausing: EIO
+    Link(current, @<label>.u)
+    Unlink(current) -> EIO
+      warning: unable to remove ./d/current, pausing: EIO
+    Unlink(current)
+    List -> EIO
+      warning: unable to read ./d, pausing: EIO
+    List -> 2 names
+    EmptyState
+    OpenCurrent
+    FchmodCurrent(644)
+      warning: unable to write to ./d/current, pausing: ENOSPC
+    Enter
+    FsyncCurrent -> EIO
+      warning: unable to write ./d/current to disk, pausing: EIO
+    FsyncCurrent
+    Rename(current, previous) -> EIO
+      warning: unable to rename current to previous in directory ./d, pausing: EIO
+    Rename(current, previous)
+    OpenCurrent
+    FchmodCurrent(644)
+    Chmod(previous, 744) -> EIO
+      warning: unable to set mode of ./d/previous, pausing: EIO
+    Chmod(previous, 744)
+    Fork -> EAGAIN
+      warning: unable to fork for processor in ./d, pausing: EAGAIN
+    Fork
+    Wait -> Exited(1)
+      warning: processor failed in ./d, pausing
+    Fork
+    Wait -> Crashed { errno: 2 }
+      warning: processor crashed in ./d, pausing: ENOENT
+      warning: processor failed in ./d, pausing
+    Fork
+    Wait -> ECHILD
+      warning: wait failed for processor in ./d, pausing: ECHILD
+      warning: processor failed in ./d, pausing
+    Fork
+    Wait -> Exited(0)
+    Open(processed) -> EIO
+      warning: unable to create ./d/processed, pausing: EIO
+    Open(processed)
+    Fsync(processed) -> EIO
+      warning: unable to write ./d/processed to disk, pausing: EIO
+    Fsync(processed)
+    Fchmod(processed, 744) -> EIO
+      warning: unable to set mode of ./d/processed, pausing: EIO
+    Fchmod(processed, 744)
+    Close(processed) -> EIO
+    Open(newstate) -> EIO
+      warning: unable to create ./d/newstate, pausing: EIO
+    Open(newstate)
+    Fsync(newstate) -> EIO
+      warning: unable to write ./d/newstate to disk, pausing: EIO
+    Fsync(newstate)
+    Close(newstate) -> EIO
+    Unlink(previous) -> EIO
+      warning: unable to remove ./d/previous, pausing: EIO
+    Unlink(previous)
+    Rename(newstate, state) -> EIO
+      warning: unable to rename newstate to state in directory ./d, pausing: EIO
+    Rename(newstate, state)
+    Stat(processed) -> mode 744, 4 bytes, 1 links
+    Link(processed, @<label>.s) -> EIO
+      warning: unable to link to ./d/@<label>.s, pausing: EIO
+    Link(processed, @<label>.s)
+    Unlink(processed)
+    List -> 5 names
+    FsyncCurrent
+    FchmodCurrent(744) -> EIO
+      warning: unable to set mode of ./d/current, pausing: EIO
+    FchmodCurrent(744)
+    ");
+}
+
+/// Replaces the labels of finished names (`@` and 24 hex digits) by `@<label>`.
+fn regex_free_labels(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        out.push_str(&rest[..at]);
+        let label = &rest[at + 1..];
+        if label.len() >= 24 && label[..24].bytes().all(|c| c.is_ascii_hexdigit()) {
+            out.push_str("@<label>");
+            rest = &label[24..];
+        } else {
+            out.push('@');
+            rest = label;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[test]
 fn retention_keeps_num_minus_one_old_files() {
-    let mut dir = SimDir::default();
-    dir.create("current", Vec::new(), 0o644);
+    let mut disk = Disk::default();
+    let mut m = start(&mut disk, 3, false);
     for k in 0..12u8 {
-        let i = dir.names["current"];
-        dir.inodes[i].0.push(b'a' + k);
-        dir.steps(rotation::rotation(false), 3).unwrap();
+        disk.write(&[b'a' + k]).unwrap().unwrap();
+        m.handle(Input::Rotate, disk.now());
+        drive(&mut m, &mut disk).unwrap();
     }
-    let old: Vec<&String> = dir.names.keys().filter(|n| n.starts_with('@')).collect();
-    assert_eq!(old.len(), 2);
-    assert_eq!(dir.contents(), b"kl");
+    disk.write(b"m").unwrap().unwrap();
+    assert_eq!(disk.old_files().len(), 2);
+    assert_eq!(disk.contents(), b"klm");
 }
