@@ -1,15 +1,16 @@
-//! multilog's runtime (spec 11): status files, log directories and their locks,
-//! the read loop with SIGTERM and SIGALRM, and the steps of `model::multilog` carried
-//! out on real files. A failed step is retried after a warning and a five-second
-//! pause, as upstream: no line is dropped when the disk fills up.
+//! multilog's runtime (spec 11): status files, the read loop with SIGTERM and
+//! SIGALRM, and each log directory's machine (`model::multilog::logdir`) carried out
+//! on real files: every call it asks for is one system call here, its result goes
+//! back to it, and its pauses are slept. The machine decides everything else (which
+//! failures are fatal, which are warned about and retried, what the messages say).
 
 use crate::input::Input;
 use crate::io::errno_of;
 use crate::message::{fatal, to_stderr, warn};
 use crate::process::{Forked, fork};
 use model::multilog::lines::{Lines, STATUS_LEN, Sink};
+use model::multilog::logdir::{self, Answer, Call, Effect, Now};
 use model::multilog::output;
-use model::multilog::rotation::{self, Found, Recovery, Step};
 use model::multilog::script::{Dir, Script};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
@@ -17,12 +18,13 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::stat::{Mode, fchmod};
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{Whence, fchdir, fsync, lseek};
-use std::ffi::CStr;
+use nix::unistd::{Pid, Whence, fchdir, fsync, lseek};
+use std::ffi::{CStr, OsStr};
 use std::io::IoSlice;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -33,8 +35,8 @@ const CHUNK: usize = output::READ_MAX;
 /// After this many bytes written to a current, its writeback to disk is started, so
 /// that the fsync before the next rotation finds little left to wait for.
 const WRITEBACK_EVERY: usize = 1 << 20;
-/// How long upstream pauses after every warning.
-const PAUSE: Duration = Duration::from_secs(5);
+/// How long upstream pauses after a status file's write fails.
+const PAUSE: Duration = Duration::from_nanos(logdir::PAUSE);
 const APPEND: OFlag = OFlag::O_WRONLY
     .union(OFlag::O_NONBLOCK)
     .union(OFlag::O_APPEND)
@@ -67,27 +69,210 @@ fn retry<T>(parts: &[&[u8]], mut op: impl FnMut() -> Result<T, Errno>) -> T {
     }
 }
 
-/// A log directory while multilog runs.
-struct LogDir {
+fn now() -> Now {
+    Now {
+        wall: crate::clock::now(),
+        mono: crate::clock::monotonic(),
+    }
+}
+
+/// A log directory's machine, and the files its calls act on.
+struct Files {
+    machine: logdir::LogDir,
     path: Vec<u8>,
-    num: u64,
-    processor: Option<Vec<u8>>,
-    dir: OwnedFd,
-    current: OwnedFd,
-    /// Output for `current` not yet written.
-    pending: Vec<u8>,
+    /// The processor's command (empty without one: the machine then never forks).
+    processor: Vec<u8>,
+    /// The directory multilog started in.
+    start: Rc<OwnedFd>,
+    dir: Option<OwnedFd>,
+    current: Option<OwnedFd>,
+    /// The file opened by `Call::Open`, until `Call::Close`.
+    in_hand: Option<OwnedFd>,
+    lock: Option<std::fs::File>,
     /// How many bytes have been written to `current`: where the next write lands.
     current_len: u64,
     /// Bytes written to `current` since its writeback was last started.
     unsynced: usize,
-    _lock: std::fs::File,
+}
+
+impl Files {
+    /// Gives `input` to the machine and carries out what it asks until it is idle.
+    fn drive(&mut self, input: logdir::Input) {
+        self.machine.handle(input, now());
+        self.carry_out();
+    }
+
+    /// Carries out the machine's effects, sleeping through its pauses, until it is idle.
+    fn carry_out(&mut self) {
+        loop {
+            match self.machine.poll() {
+                Some(Effect::Call(call)) => {
+                    let answer = self.call(call).map_err(|e| e as i32);
+                    self.machine.handle(logdir::Input::Answer(answer), now());
+                }
+                Some(Effect::Warn { text, errno }) => warn(PROG, &[&text], errno.map(Errno::from_raw)),
+                Some(Effect::Fatal { text, errno }) => fatal(PROG, &[&text], errno.map(Errno::from_raw)),
+                None => match self.machine.deadline() {
+                    Some(at) => {
+                        std::thread::sleep(Duration::from_nanos(
+                            at.saturating_sub(crate::clock::monotonic()),
+                        ));
+                        self.machine.handle(logdir::Input::Timer, now());
+                    }
+                    None => return,
+                },
+            }
+        }
+    }
+
+    fn current(&self) -> &OwnedFd {
+        self.current
+            .as_ref()
+            .expect("the machine opens current before it is used")
+    }
+
+    fn in_hand(&self) -> &OwnedFd {
+        self.in_hand
+            .as_ref()
+            .expect("the machine opens a file before it syncs it")
+    }
+
+    /// One call, as the machine asked.
+    fn call(&mut self, call: Call) -> Result<Answer, Errno> {
+        let done = Answer::Done;
+        match call {
+            Call::EnterStart => fchdir(&*self.start).map(|()| done),
+            Call::MakeDir => nix::unistd::mkdir(&self.path[..], mode(0o700)).map(|()| done),
+            Call::OpenDir => open(&self.path[..], READ, Mode::empty()).map(|fd| {
+                self.dir = Some(fd);
+                done
+            }),
+            Call::Enter => {
+                fchdir(self.dir.as_ref().expect("the machine opens the directory first")).map(|()| done)
+            }
+            Call::Lock => open("lock", APPEND, mode(0o600))
+                .and_then(|fd| crate::io::lock_exclusive(fd, false))
+                .map(|lock| {
+                    self.lock = Some(lock);
+                    done
+                }),
+            Call::Stat(file) => nix::sys::stat::stat(file).map(|st| {
+                // A u64 on x86_64, a u32 on aarch64.
+                #[allow(clippy::useless_conversion)]
+                let nlink = u64::from(st.st_nlink);
+                Answer::Stat {
+                    mode: st.st_mode,
+                    size: st.st_size as u64,
+                    nlink,
+                }
+            }),
+            Call::OpenCurrent => open("current", APPEND, mode(0o600)).map(|fd| {
+                self.current = Some(fd);
+                self.current_len = 0;
+                done
+            }),
+            Call::FsyncCurrent => fsync(self.current()).map(|()| done),
+            Call::FchmodCurrent(bits) => fchmod(self.current(), mode(bits)).map(|()| done),
+            Call::Open(file) => open(file, APPEND, mode(0o600)).map(|fd| {
+                self.in_hand = Some(fd);
+                done
+            }),
+            Call::Fsync(_) => fsync(self.in_hand()).map(|()| done),
+            Call::Fchmod(_, bits) => fchmod(self.in_hand(), mode(bits)).map(|()| done),
+            Call::Close(_) => {
+                self.in_hand = None;
+                Ok(done)
+            }
+            Call::Chmod(file, bits) => std::fs::set_permissions(file, std::fs::Permissions::from_mode(bits))
+                .map(|()| done)
+                .map_err(|e| errno_of(&e)),
+            Call::Rename(from, to) => crate::io::rename(from, to).map(|()| done),
+            Call::Unlink(file) => nix::unistd::unlink(file).map(|()| done),
+            Call::Link(file, name) => std::fs::hard_link(file, OsStr::from_bytes(&name))
+                .map(|()| done)
+                .map_err(|e| errno_of(&e)),
+            Call::Remove(name) => nix::unistd::unlink(OsStr::from_bytes(&name)).map(|()| done),
+            Call::List => std::fs::read_dir(".")
+                .and_then(|entries| {
+                    entries
+                        .map(|e| e.map(|e| e.file_name().into_vec()))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .map(Answer::Listing)
+                .map_err(|e| errno_of(&e)),
+            Call::EmptyState => open("state", TRUNC, mode(0o644)).map(|_| done),
+            Call::Fork => match fork()? {
+                Forked::Child => run_processor(&self.processor),
+                Forked::Parent(pid) => Ok(Answer::Forked(pid.as_raw() as u32)),
+            },
+            Call::Wait(pid) => loop {
+                match waitpid(Pid::from_raw(pid as i32), None) {
+                    Ok(WaitStatus::Exited(_, code)) => return Ok(Answer::Exited(code)),
+                    Ok(WaitStatus::Signaled(..)) => {
+                        return Ok(Answer::Crashed {
+                            errno: Errno::last_raw(),
+                        });
+                    }
+                    Ok(_) | Err(Errno::EINTR) => {}
+                    Err(e) => return Err(e),
+                }
+            },
+        }
+    }
+
+    /// Writes `first` then `second` to `current` (one system call), however long
+    /// the disk stays full.
+    fn write(&mut self, first: &[u8], second: &[u8]) {
+        let len = first.len() + second.len();
+        let mut parts = [IoSlice::new(first), IoSlice::new(second)];
+        let mut parts = &mut parts[..];
+        // Drops empty parts: with nothing to write, no write.
+        IoSlice::advance_slices(&mut parts, 0);
+        while !parts.is_empty() {
+            match nix::sys::uio::writev(self.current(), parts) {
+                Ok(n) if n > 0 => IoSlice::advance_slices(&mut parts, n),
+                Ok(_) => self.drive(logdir::Input::WriteFailed(Errno::EIO as i32)),
+                Err(Errno::EINTR) => {}
+                Err(e) => self.drive(logdir::Input::WriteFailed(e as i32)),
+            }
+        }
+        self.unsynced += len;
+        self.current_len += len as u64;
+        if self.unsynced >= WRITEBACK_EVERY {
+            self.unsynced = 0;
+            crate::process::start_writeback(self.current());
+        }
+    }
+}
+
+/// A log directory while multilog runs.
+struct LogDir {
+    files: Files,
+    /// Output for `current` not yet written.
+    pending: Vec<u8>,
 }
 
 impl LogDir {
-    fn enter(&self) {
-        retry(&[b"unable to switch to ", &self.path, b", pausing"], || {
-            fchdir(&self.dir)
-        });
+    /// Opens, locks and recovers `dir` (spec 11.6); `start` is the starting directory.
+    fn restart(dir: &Dir, start: &Rc<OwnedFd>) -> LogDir {
+        let mut files = Files {
+            machine: logdir::LogDir::new(&dir.path, dir.num, dir.processor.is_some()),
+            path: dir.path.clone(),
+            processor: dir.processor.clone().unwrap_or_default(),
+            start: start.clone(),
+            dir: None,
+            current: None,
+            in_hand: None,
+            lock: None,
+            current_len: 0,
+            unsynced: 0,
+        };
+        files.carry_out();
+        files.current_len = files.machine.start_bytes();
+        LogDir {
+            files,
+            pending: Vec::with_capacity(2 * CHUNK),
+        }
     }
 
     /// Writes what is pending to `current`, however long the disk stays full.
@@ -104,14 +289,13 @@ impl LogDir {
             self.pending.extend_from_slice(bytes);
             return;
         }
-        let aligned = output::to_write(self.current_len, total);
+        let aligned = output::to_write(self.files.current_len, total);
         if aligned <= self.pending.len() {
             self.pending.extend_from_slice(bytes);
             self.write_pending(aligned);
         } else {
             let (now, later) = bytes.split_at(aligned - self.pending.len());
-            self.write_current(&self.pending, now);
-            self.wrote(aligned);
+            self.files.write(&self.pending, now);
             self.pending.clear();
             self.pending.extend_from_slice(later);
         }
@@ -122,238 +306,19 @@ impl LogDir {
         if len == 0 {
             return;
         }
-        self.write_current(&self.pending[..len], &[]);
-        self.wrote(len);
+        self.files.write(&self.pending[..len], &[]);
         self.pending.drain(..len);
-    }
-
-    /// Writes `first` then `second` to `current` (one system call), however long
-    /// the disk stays full.
-    fn write_current(&self, first: &[u8], second: &[u8]) {
-        let mut parts = [IoSlice::new(first), IoSlice::new(second)];
-        let mut parts = &mut parts[..];
-        // Drops empty parts: with nothing to write, no write.
-        IoSlice::advance_slices(&mut parts, 0);
-        while !parts.is_empty() {
-            match nix::sys::uio::writev(&self.current, parts) {
-                Ok(n) if n > 0 => IoSlice::advance_slices(&mut parts, n),
-                Ok(_) => pause(
-                    &[b"unable to write to ", &self.path, b"/current, pausing"],
-                    Some(Errno::EIO),
-                ),
-                Err(Errno::EINTR) => {}
-                Err(e) => pause(
-                    &[b"unable to write to ", &self.path, b"/current, pausing"],
-                    Some(e),
-                ),
-            }
-        }
-    }
-
-    /// After `len` bytes were written to `current`.
-    fn wrote(&mut self, len: usize) {
-        self.unsynced += len;
-        self.current_len += len as u64;
-        if self.unsynced >= WRITEBACK_EVERY {
-            self.unsynced = 0;
-            crate::process::start_writeback(&self.current);
-        }
-    }
-
-    fn file(&self, name: &str) -> Vec<u8> {
-        [&self.path[..], b"/", name.as_bytes()].concat()
-    }
-
-    /// One step of a rotation or recovery, retried until done. At start-up the
-    /// steps that make the new current are fatal instead, as upstream's are.
-    fn step(&mut self, step: Step, starting: bool) {
-        match step {
-            Step::SyncCurrent => {
-                let path = self.file("current");
-                retry(&[b"unable to write ", &path, b" to disk, pausing"], || {
-                    fsync(&self.current)
-                });
-            }
-            Step::Rename(from, to) => {
-                let path = self.path.clone();
-                retry(
-                    &[
-                        b"unable to rename ",
-                        from.as_bytes(),
-                        b" to ",
-                        to.as_bytes(),
-                        b" in directory ",
-                        &path,
-                        b", pausing",
-                    ],
-                    || crate::io::rename(from, to),
-                );
-            }
-            Step::NewCurrent if starting => {
-                let path = self.file("current");
-                self.current = open("current", APPEND, mode(0o600))
-                    .unwrap_or_else(|e| fatal(PROG, &[b"unable to write to ", &path], Some(e)));
-                if let Err(e) = fchmod(&self.current, mode(0o644)) {
-                    fatal(PROG, &[b"unable to set mode of ", &path], Some(e));
-                }
-                self.current_len = 0;
-            }
-            Step::NewCurrent => {
-                let path = self.file("current");
-                self.current = retry(&[b"unable to create ", &path, b", pausing"], || {
-                    open("current", APPEND, mode(0o600))
-                });
-                retry(&[b"unable to set mode of ", &path, b", pausing"], || {
-                    fchmod(&self.current, mode(0o644))
-                });
-                self.current_len = 0;
-            }
-            Step::Chmod(file, bits) => {
-                let path = self.file(file);
-                retry(&[b"unable to set mode of ", &path, b", pausing"], || {
-                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(bits))
-                        .map_err(|e| errno_of(&e))
-                });
-            }
-            Step::Process => self.process(),
-            Step::SyncFile(file, bits) => {
-                let path = self.file(file);
-                let fd = retry(&[b"unable to create ", &path, b", pausing"], || {
-                    open(file, APPEND, mode(0o600))
-                });
-                retry(&[b"unable to write ", &path, b" to disk, pausing"], || fsync(&fd));
-                if let Some(bits) = bits {
-                    retry(&[b"unable to set mode of ", &path, b", pausing"], || {
-                        fchmod(&fd, mode(bits))
-                    });
-                }
-            }
-            Step::Unlink(file) => {
-                let path = self.file(file);
-                retry(&[b"unable to remove ", &path, b", pausing"], || {
-                    nix::unistd::unlink(file)
-                });
-            }
-            Step::Discard(file) => {
-                let _ = nix::unistd::unlink(file);
-            }
-            Step::Finish(file, code) => self.finish(file, code),
-            Step::EmptyState => {
-                if let Err(e) = open("state", TRUNC, mode(0o644)) {
-                    fatal(PROG, &[b"unable to write to ", &self.file("state")], Some(e));
-                }
-            }
-        }
-    }
-
-    /// Gives `file` a name of its own and keeps fewer than `num` old files (spec 11.7).
-    fn finish(&mut self, file: &'static str, code: u8) {
-        let path = self.file(file);
-        let links = loop {
-            match nix::sys::stat::stat(file) {
-                Ok(st) => break st.st_nlink,
-                Err(Errno::ENOENT) => return,
-                Err(e) => pause(&[b"unable to stat ", &path, b", pausing"], Some(e)),
-            }
-        };
-        // More than one link: an earlier attempt already named it.
-        if links == 1 {
-            loop {
-                let name = rotation::finished_name(&crate::clock::now().to_label(), code);
-                let name = std::ffi::OsStr::from_bytes(&name);
-                match std::fs::hard_link(file, name) {
-                    Ok(()) => break,
-                    Err(e) => pause(
-                        &[
-                            b"unable to link to ",
-                            &self.path,
-                            b"/",
-                            name.as_bytes(),
-                            b", pausing",
-                        ],
-                        Some(errno_of(&e)),
-                    ),
-                }
-            }
-        }
-        retry(&[b"unable to remove ", &path, b", pausing"], || {
-            nix::unistd::unlink(file)
-        });
-        loop {
-            let names = match std::fs::read_dir(".") {
-                Ok(entries) => entries
-                    .map(|e| e.map(|e| e.file_name()))
-                    .collect::<Result<Vec<_>, _>>(),
-                Err(e) => Err(e),
-            };
-            let names = match names {
-                Ok(n) => n,
-                Err(e) => {
-                    pause(
-                        &[b"unable to read ", &self.path, b", pausing"],
-                        Some(errno_of(&e)),
-                    );
-                    continue;
-                }
-            };
-            let refs: Vec<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
-            match rotation::to_remove(&refs, self.num) {
-                None => return,
-                Some(old) => {
-                    let _ = nix::unistd::unlink(std::ffi::OsStr::from_bytes(old));
-                }
-            }
-        }
-    }
-
-    /// Runs the processor until it exits 0 (spec 11.5).
-    fn process(&mut self) {
-        let command = self.processor.clone().unwrap_or_default();
-        loop {
-            let forked = retry(
-                &[b"unable to fork for processor in ", &self.path, b", pausing"],
-                fork,
-            );
-            let pid = match forked {
-                Forked::Child => run_processor(&command),
-                Forked::Parent(pid) => pid,
-            };
-            let failed = loop {
-                match waitpid(pid, None) {
-                    Ok(WaitStatus::Exited(_, 0)) => break false,
-                    Ok(WaitStatus::Exited(..)) => break true,
-                    Ok(WaitStatus::Signaled(..)) => {
-                        // Upstream shows whatever errno then holds; so does this.
-                        pause(
-                            &[b"processor crashed in ", &self.path, b", pausing"],
-                            Some(Errno::last()),
-                        );
-                        break true;
-                    }
-                    Ok(_) | Err(Errno::EINTR) => {}
-                    Err(e) => {
-                        pause(
-                            &[b"wait failed for processor in ", &self.path, b", pausing"],
-                            Some(e),
-                        );
-                        break true;
-                    }
-                }
-            };
-            if !failed {
-                return;
-            }
-            pause(&[b"processor failed in ", &self.path, b", pausing"], None);
-        }
     }
 
     /// The rotation of a full current.
     fn rotate(&mut self) {
         self.flush();
-        self.enter();
-        for &step in rotation::rotation(self.processor.is_some()) {
-            self.step(step, false);
-        }
+        self.files.drive(logdir::Input::Rotate);
+    }
+
+    /// At the end: everything on disk, and current marked clean (mode 0744).
+    fn close(&mut self) {
+        self.files.drive(logdir::Input::Close);
     }
 }
 
@@ -378,69 +343,6 @@ fn run_processor(command: &[u8]) -> ! {
     };
     let e = setup().unwrap_err();
     fatal(PROG, &[b"unable to run ", command], Some(e))
-}
-
-/// Opens, locks and recovers `dir` (spec 11.6); `start` is the starting directory.
-fn restart(dir: &Dir, start: &OwnedFd) -> (LogDir, u64) {
-    let path = &dir.path[..];
-    if let Err(e) = fchdir(start) {
-        fatal(PROG, &[b"unable to switch to starting directory"], Some(e));
-    }
-    let _ = nix::unistd::mkdir(path, mode(0o700));
-    let dir_fd = open(path, READ, Mode::empty())
-        .and_then(|fd| fchdir(&fd).map(|()| fd))
-        .unwrap_or_else(|e| fatal(PROG, &[b"unable to open directory ", path], Some(e)));
-    let lock = open("lock", APPEND, mode(0o600))
-        .and_then(|fd| crate::io::lock_exclusive(fd, false))
-        .unwrap_or_else(|e| fatal(PROG, &[b"unable to lock directory ", path], Some(e)));
-    let found = |name: &str| match nix::sys::stat::stat(name) {
-        Ok(st) => (
-            Found::Present {
-                finished: st.st_mode & 0o100 != 0,
-            },
-            st.st_size as u64,
-        ),
-        Err(Errno::ENOENT) => (Found::Missing, 0),
-        Err(e) => fatal(PROG, &[b"unable to stat ", path, b"/", name.as_bytes()], Some(e)),
-    };
-    let (current, size) = found("current");
-    let mut log = LogDir {
-        path: path.to_vec(),
-        num: dir.num,
-        processor: dir.processor.clone(),
-        dir: dir_fd,
-        // Replaced below, by the resumed current or the new one.
-        current: start
-            .try_clone()
-            .unwrap_or_else(|e| fatal(PROG, &[b"out of descriptors"], Some(errno_of(&e)))),
-        pending: Vec::with_capacity(2 * CHUNK),
-        current_len: 0,
-        unsynced: 0,
-        _lock: lock,
-    };
-    let processed = if current == (Found::Present { finished: true }) {
-        Found::Missing
-    } else {
-        found("processed").0
-    };
-    match rotation::recovery(current, processed) {
-        Recovery::Resume => {
-            let file = [path, b"/current"].concat();
-            log.current = open("current", APPEND, mode(0o600))
-                .unwrap_or_else(|e| fatal(PROG, &[b"unable to append to ", &file], Some(e)));
-            if let Err(e) = fchmod(&log.current, mode(0o644)) {
-                fatal(PROG, &[b"unable to set mode of ", &file], Some(e));
-            }
-            log.current_len = size;
-            (log, size)
-        }
-        Recovery::Repair(steps) => {
-            for &step in steps {
-                log.step(step, true);
-            }
-            (log, 0)
-        }
-    }
 }
 
 /// Where the line machine's output goes.
@@ -504,13 +406,7 @@ impl Outputs {
     fn close(&mut self) {
         self.flush();
         for d in &mut self.dirs {
-            let path = d.file("current");
-            retry(&[b"unable to write ", &path, b" to disk, pausing"], || {
-                fsync(&d.current)
-            });
-            retry(&[b"unable to set mode of ", &path, b", pausing"], || {
-                fchmod(&d.current, mode(0o744))
-            });
+            d.close();
         }
     }
 }
@@ -554,7 +450,9 @@ pub fn run(script: &Script) -> i32 {
             (name.clone(), fd)
         })
         .collect();
-    let (dirs, sizes): (Vec<LogDir>, Vec<u64>) = script.dirs.iter().map(|d| restart(d, &start)).unzip();
+    let start = Rc::new(start);
+    let dirs: Vec<LogDir> = script.dirs.iter().map(|d| LogDir::restart(d, &start)).collect();
+    let sizes: Vec<u64> = dirs.iter().map(|d| d.files.machine.start_bytes()).collect();
     let mut out = Outputs {
         status_pending: vec![None; status.len()],
         status,
@@ -617,4 +515,14 @@ pub fn run(script: &Script) -> i32 {
     lines.finish(&mut out);
     out.close();
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_knows_enoent() {
+        assert_eq!(Errno::ENOENT as i32, logdir::ENOENT);
+    }
 }
