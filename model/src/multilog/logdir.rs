@@ -390,7 +390,7 @@ fn call(pos: &Pos) -> Call {
         (Sub::Unlink, Finish(file, _)) => Call::Unlink(file),
         (Sub::List, _) => Call::List,
         (Sub::Remove(name), _) => Call::Remove(name.clone()),
-        (sub, step) => unreachable!("{sub:?} in {step:?}"),
+        _ => unreachable!("no such call"),
     }
 }
 
@@ -565,7 +565,7 @@ impl LogDir {
             (Finish(name, _), Call::Unlink(_)) => retry(&[b"unable to remove ", &file(name.as_bytes())]),
             (Finish(..), _) => retry(&[b"unable to read ", path]),
             (EmptyState, _) => fatal(&[b"unable to write to ", &file(b"state")]),
-            (Inspect, _) => unreachable!("{call:?} in {step:?}"),
+            (Inspect, _) => unreachable!("start-up inspects with stat only"),
         }
     }
 
@@ -692,7 +692,7 @@ impl LogDir {
                 }
                 OnError::Fatal(msg) => self.fatal(msg, errno),
             },
-            (step, sub, answer) => panic!("{answer:?} does not answer {sub:?} of {step:?}"),
+            _ => panic!("an answer of the wrong kind"),
         }
     }
 
