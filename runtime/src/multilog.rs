@@ -24,7 +24,6 @@ use std::io::IoSlice;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -77,13 +76,13 @@ fn now() -> Now {
 }
 
 /// A log directory's machine, and the files its calls act on.
-struct Files {
+struct Files<'a> {
     machine: logdir::LogDir,
     path: Vec<u8>,
     /// The processor's command (empty without one: the machine then never forks).
     processor: Vec<u8>,
     /// The directory multilog started in.
-    start: Rc<OwnedFd>,
+    start: &'a OwnedFd,
     dir: Option<OwnedFd>,
     current: Option<OwnedFd>,
     /// The file opened by `Call::Open`, until `Call::Close`.
@@ -95,10 +94,10 @@ struct Files {
     unsynced: usize,
 }
 
-impl Files {
+impl Files<'_> {
     /// Gives `input` to the machine and carries out what it asks until it is idle.
     fn drive(&mut self, input: logdir::Input) {
-        self.machine.handle(input, now());
+        self.machine.handle(input);
         self.carry_out();
     }
 
@@ -108,7 +107,7 @@ impl Files {
             match self.machine.poll() {
                 Some(Effect::Call(call)) => {
                     let answer = self.call(call).map_err(|e| e as i32);
-                    self.machine.handle(logdir::Input::Answer(answer), now());
+                    self.machine.handle(logdir::Input::Answer(answer));
                 }
                 Some(Effect::Warn { text, errno }) => warn(PROG, &[&text], errno.map(Errno::from_raw)),
                 Some(Effect::Fatal { text, errno }) => fatal(PROG, &[&text], errno.map(Errno::from_raw)),
@@ -117,7 +116,7 @@ impl Files {
                         std::thread::sleep(Duration::from_nanos(
                             at.saturating_sub(crate::clock::monotonic()),
                         ));
-                        self.machine.handle(logdir::Input::Timer, now());
+                        self.machine.handle(logdir::Input::Timer(now()));
                     }
                     None => return,
                 },
@@ -141,7 +140,8 @@ impl Files {
     fn call(&mut self, call: Call) -> Result<Answer, Errno> {
         let done = Answer::Done;
         match call {
-            Call::EnterStart => fchdir(&*self.start).map(|()| done),
+            Call::Now => Ok(Answer::Now(now())),
+            Call::EnterStart => fchdir(self.start).map(|()| done),
             Call::MakeDir => nix::unistd::mkdir(&self.path[..], mode(0o700)).map(|()| done),
             Call::OpenDir => open(&self.path[..], READ, Mode::empty()).map(|fd| {
                 self.dir = Some(fd);
@@ -246,20 +246,20 @@ impl Files {
 }
 
 /// A log directory while multilog runs.
-struct LogDir {
-    files: Files,
+struct LogDir<'a> {
+    files: Files<'a>,
     /// Output for `current` not yet written.
     pending: Vec<u8>,
 }
 
-impl LogDir {
+impl<'a> LogDir<'a> {
     /// Opens, locks and recovers `dir` (spec 11.6); `start` is the starting directory.
-    fn restart(dir: &Dir, start: &Rc<OwnedFd>) -> LogDir {
+    fn restart(dir: &Dir, start: &'a OwnedFd) -> LogDir<'a> {
         let mut files = Files {
             machine: logdir::LogDir::new(&dir.path, dir.num, dir.processor.is_some()),
             path: dir.path.clone(),
             processor: dir.processor.clone().unwrap_or_default(),
-            start: start.clone(),
+            start,
             dir: None,
             current: None,
             in_hand: None,
@@ -346,15 +346,15 @@ fn run_processor(command: &[u8]) -> ! {
 }
 
 /// Where the line machine's output goes.
-struct Outputs {
-    dirs: Vec<LogDir>,
+struct Outputs<'a> {
+    dirs: Vec<LogDir<'a>>,
     status: Vec<(Vec<u8>, OwnedFd)>,
     /// The last record for each status file, to write when the chunk is done.
     status_pending: Vec<Option<Box<[u8; STATUS_LEN]>>>,
     echo: Vec<u8>,
 }
 
-impl Sink for Outputs {
+impl Sink for Outputs<'_> {
     fn write(&mut self, dir: usize, bytes: &[u8]) {
         self.dirs[dir].append(bytes);
     }
@@ -372,7 +372,7 @@ impl Sink for Outputs {
     }
 }
 
-impl Outputs {
+impl Outputs<'_> {
     /// Writes everything pending: stderr, status files, then each directory.
     fn flush(&mut self) {
         self.write_echo_and_status();
@@ -450,7 +450,6 @@ pub fn run(script: &Script) -> i32 {
             (name.clone(), fd)
         })
         .collect();
-    let start = Rc::new(start);
     let dirs: Vec<LogDir> = script.dirs.iter().map(|d| LogDir::restart(d, &start)).collect();
     let sizes: Vec<u64> = dirs.iter().map(|d| d.files.machine.start_bytes()).collect();
     let mut out = Outputs {

@@ -9,7 +9,9 @@
 //! as [`Input::Answer`] (a stat, a listing, a pid, an exit status, or the errno). A
 //! warning or a fatal error comes as the text to print. After a warning the machine
 //! pauses five seconds, as upstream, saying until when ([`LogDir::deadline`]), and
-//! goes on at [`Input::Timer`]; time is an input ([`Now`]), never read here. Between
+//! goes on at [`Input::Timer`]. Time is an input ([`Now`]), never read here: the
+//! machine asks for it ([`Call::Now`]) where it needs it, to name a file or to start
+//! a pause, and nowhere else (a program that never rotates never reads it). Between
 //! rotations the machine is idle: `current` is open for the runtime's writes, whose
 //! failures it reports as [`Input::WriteFailed`].
 //!
@@ -54,6 +56,8 @@ pub type File = &'static str;
 /// Names are relative to the working directory: the log directory once entered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
+    /// Read the clocks: answered with [`Answer::Now`].
+    Now,
     /// fchdir to the directory multilog started in.
     EnterStart,
     /// mkdir(path, 0700), relative to the start.
@@ -110,6 +114,7 @@ pub enum Call {
 pub enum Answer {
     /// Done; nothing to tell.
     Done,
+    Now(Now),
     Stat {
         mode: u32,
         size: u64,
@@ -136,8 +141,8 @@ pub enum Input {
     WriteFailed(i32),
     /// The end of input: put `current` on disk and mark it closed. Only when idle.
     Close,
-    /// The deadline passed.
-    Timer,
+    /// The deadline passed; the time now.
+    Timer(Now),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -323,6 +328,19 @@ impl Pos {
     }
 }
 
+/// What the time is asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Then {
+    /// To warn and pause.
+    Pause {
+        text: Vec<u8>,
+        errno: Option<i32>,
+        after: After,
+    },
+    /// To name the file of this step of finish.
+    Link(Pos),
+}
+
 /// What follows a pause.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum After {
@@ -339,6 +357,8 @@ enum After {
 enum Phase {
     /// A call of this step is out, awaiting its answer.
     Run(Pos),
+    /// The clocks are being read, for this.
+    Clock(Then),
     /// After a warning, until `until` (monotonic).
     Paused { until: u64, after: After },
     /// `current` is open for writing.
@@ -471,12 +491,19 @@ impl LogDir {
         }
     }
 
-    pub fn handle(&mut self, input: Input, now: Now) {
+    pub fn handle(&mut self, input: Input) {
         debug_assert!(self.effect.is_none(), "an input before the last effect was taken");
         let phase = std::mem::replace(&mut self.phase, Phase::Failed);
         match (phase, input) {
-            (Phase::Run(pos), Input::Answer(result)) => self.answered(pos, result, now),
-            (Phase::Paused { until, after }, Input::Timer) if now.mono >= until => match after {
+            (Phase::Run(pos), Input::Answer(result)) => self.answered(pos, result),
+            (Phase::Clock(then), Input::Answer(Ok(Answer::Now(now)))) => match then {
+                Then::Pause { text, errno, after } => {
+                    self.effect = Some(Effect::Warn { text, errno });
+                    self.pause(after, now);
+                }
+                Then::Link(pos) => self.go(self.link(pos, now)),
+            },
+            (Phase::Paused { until, after }, Input::Timer(now)) if now.mono >= until => match after {
                 After::Retry(pos) => {
                     let pos = match pos.sub {
                         Sub::Link(_) => self.link(pos, now),
@@ -485,7 +512,8 @@ impl LogDir {
                     self.go(pos)
                 }
                 After::ProcessorFailed(pos) => {
-                    self.warn(text(&[b"processor failed in ", &self.path, b", pausing"]), None);
+                    let text = text(&[b"processor failed in ", &self.path, b", pausing"]);
+                    self.effect = Some(Effect::Warn { text, errno: None });
                     self.pause(After::Retry(pos), now);
                 }
                 After::Write => self.phase = Phase::Idle,
@@ -500,16 +528,13 @@ impl LogDir {
             }
             (Phase::Idle, Input::Close) => self.begin(Program::Close),
             (Phase::Idle, Input::WriteFailed(errno)) => {
-                self.warn(
-                    text(&[b"unable to write to ", &self.path, b"/current, pausing"]),
-                    Some(errno),
-                );
-                self.pause(After::Write, now);
+                let text = text(&[b"unable to write to ", &self.path, b"/current, pausing"]);
+                self.warn(text, Some(errno), After::Write);
             }
             // An early timer, or an input the phase does not take: nothing happens.
             (phase, input) => {
                 debug_assert!(
-                    matches!((&phase, &input), (Phase::Paused { .. }, Input::Timer)),
+                    matches!((&phase, &input), (Phase::Paused { .. }, Input::Timer(_))),
                     "{input:?} in {phase:?}"
                 );
                 self.phase = phase;
@@ -569,8 +594,14 @@ impl LogDir {
         }
     }
 
-    fn warn(&mut self, text: Vec<u8>, errno: Option<i32>) {
-        self.effect = Some(Effect::Warn { text, errno });
+    /// Warns, and pauses before `after`: once the time is known.
+    fn warn(&mut self, text: Vec<u8>, errno: Option<i32>, after: After) {
+        self.ask_time(Then::Pause { text, errno, after });
+    }
+
+    fn ask_time(&mut self, then: Then) {
+        self.effect = Some(Effect::Call(Call::Now));
+        self.phase = Phase::Clock(then);
     }
 
     fn pause(&mut self, after: After, now: Now) {
@@ -618,7 +649,7 @@ impl LogDir {
         pos.with(Sub::Link(finished_name(&now.wall.to_label(), code)))
     }
 
-    fn answered(&mut self, pos: Pos, result: Result<Answer, i32>, now: Now) {
+    fn answered(&mut self, pos: Pos, result: Result<Answer, i32>) {
         let finished = |mode: u32| mode & 0o100 != 0;
         let path = &self.path[..];
         let sub = pos.sub.clone();
@@ -641,12 +672,12 @@ impl LogDir {
             (Process, Sub::First, Ok(Answer::Forked(pid))) => self.go(pos.with(Sub::Wait(pid))),
             (Process, Sub::Wait(_), Ok(Answer::Exited(0))) => self.next(pos),
             (Process, Sub::Wait(_), Ok(Answer::Exited(_))) => {
-                self.warn(text(&[b"processor failed in ", path, b", pausing"]), None);
-                self.pause(After::Retry(pos.with(Sub::First)), now);
+                let text = text(&[b"processor failed in ", path, b", pausing"]);
+                self.warn(text, None, After::Retry(pos.with(Sub::First)))
             }
             (Process, Sub::Wait(_), Ok(Answer::Crashed { errno })) => {
-                self.warn(text(&[b"processor crashed in ", path, b", pausing"]), Some(errno));
-                self.pause(After::ProcessorFailed(pos.with(Sub::First)), now);
+                let text = text(&[b"processor crashed in ", path, b", pausing"]);
+                self.warn(text, Some(errno), After::ProcessorFailed(pos.with(Sub::First)))
             }
 
             // finish (spec 11.7): a file already gone was finished before.
@@ -654,8 +685,7 @@ impl LogDir {
             (Finish(..), Sub::First, Ok(Answer::Stat { nlink, .. })) => {
                 // More than one link: an earlier attempt linked it already.
                 if nlink == 1 {
-                    let pos = self.link(pos, now);
-                    self.go(pos)
+                    self.ask_time(Then::Link(pos))
                 } else {
                     self.go(pos.with(Sub::Unlink))
                 }
@@ -681,14 +711,13 @@ impl LogDir {
             (step, _, Err(errno)) => match self.on_error(pos.program, step, &call(&pos)) {
                 OnError::Ignore => self.next(pos),
                 OnError::Retry(msg) => {
-                    self.warn(msg, Some(errno));
                     // A processor that cannot be waited for is then said to have
                     // failed, after the pause, and run anew after another.
                     let after = match pos.sub {
                         Sub::Wait(_) => After::ProcessorFailed(pos.with(Sub::First)),
                         _ => After::Retry(pos),
                     };
-                    self.pause(after, now);
+                    self.warn(msg, Some(errno), after)
                 }
                 OnError::Fatal(msg) => self.fatal(msg, errno),
             },
