@@ -894,6 +894,84 @@ fn check_idle(
     Ok(())
 }
 
+/// Runs `ops` on a new directory with the machine, crashing at the calls counted in
+/// `crashes` and failing those in `failures`, and checks `check_idle` whenever the
+/// machine rests (after a crash, once start-up has recovered). Returns how many
+/// calls were made.
+fn run_ops(
+    ops: &[Op],
+    processor: bool,
+    num: u64,
+    crashes: BTreeSet<usize>,
+    failures: BTreeSet<usize>,
+) -> Result<usize, TestCaseError> {
+    let mut disk = Disk {
+        crashes,
+        failures,
+        spare_previous: true,
+        ..Disk::default()
+    };
+    let mut written = Vec::new();
+    let mut m = start(&mut disk, num, processor);
+    check_idle(&disk, &written, num, processor, false)?;
+    for op in ops.iter().cloned() {
+        let rotation = matches!(op, Op::Rotate);
+        let stopped = match op {
+            Op::Write(text) => loop {
+                match disk.write(&text) {
+                    Ok(Ok(())) => {
+                        written.extend_from_slice(&text);
+                        break Ok(());
+                    }
+                    Ok(Err(errno)) => {
+                        // A warning and a pause (checked in `drive`), then the same write.
+                        m.handle(Input::WriteFailed(errno));
+                        let before = disk.log.len();
+                        if let Err(stop) = drive(&mut m, &mut disk) {
+                            break Err(stop);
+                        }
+                        prop_assert_eq!(
+                            &disk.log[before..],
+                            ["  warning: unable to write to ./d/current, pausing: ENOSPC"]
+                        );
+                    }
+                    Err(stop) => break Err(stop),
+                }
+            },
+            Op::Rotate => {
+                m.handle(Input::Rotate);
+                let rotated = drive(&mut m, &mut disk);
+                if rotated.is_ok() && processor {
+                    disk.state_marks += 1;
+                }
+                rotated
+            }
+            Op::Close => {
+                m.handle(Input::Close);
+                match drive(&mut m, &mut disk) {
+                    Ok(()) => {
+                        prop_assert!(m.is_closed());
+                        prop_assert_eq!(disk.mode("current"), Some(0o744));
+                        let size = disk.data("current").unwrap().len() as u64;
+                        disk.crash(); // the process exits
+                        m = start(&mut disk, num, processor);
+                        // Whatever failed in start-up, a closed current is resumed.
+                        prop_assert_eq!(m.start_bytes(), size);
+                        prop_assert_eq!(disk.current, disk.inode("current"));
+                        Ok(())
+                    }
+                    Err(stop) => Err(stop),
+                }
+            }
+        };
+        if stopped.is_err() {
+            m = start(&mut disk, num, processor);
+        }
+        check_idle(&disk, &written, num, processor, rotation && stopped.is_ok())?;
+    }
+    Ok(disk.calls)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
@@ -909,67 +987,47 @@ proptest! {
         crashes in proptest::collection::btree_set(1usize..250, 0..4),
         failures in proptest::collection::btree_set(1usize..250, 0..12),
     ) {
-        let num = if few { 3 } else { 1000 };
-        let mut disk = Disk { crashes, failures, spare_previous: true, ..Disk::default() };
-        let mut written = Vec::new();
-        let mut m = start(&mut disk, num, processor);
-        check_idle(&disk, &written, num, processor, false)?;
-        for op in ops {
-            let rotation = matches!(op, Op::Rotate);
-            let stopped = match op {
-                Op::Write(text) => loop {
-                    match disk.write(&text) {
-                        Ok(Ok(())) => {
-                            written.extend_from_slice(&text);
-                            break Ok(());
-                        }
-                        Ok(Err(errno)) => {
-                            // A warning and a pause (checked in `drive`), then the same write.
-                            m.handle(Input::WriteFailed(errno));
-                            let before = disk.log.len();
-                            if let Err(stop) = drive(&mut m, &mut disk) {
-                                break Err(stop);
-                            }
-                            prop_assert_eq!(
-                                &disk.log[before..],
-                                ["  warning: unable to write to ./d/current, pausing: ENOSPC"]
-                            );
-                        }
-                        Err(stop) => break Err(stop),
-                    }
-                },
-                Op::Rotate => {
-                    m.handle(Input::Rotate);
-                    let rotated = drive(&mut m, &mut disk);
-                    if rotated.is_ok() && processor {
-                        disk.state_marks += 1;
-                    }
-                    rotated
+        run_ops(&ops, processor, if few { 3 } else { 1000 }, crashes, failures)?;
+    }
+}
+
+/// 5, exhaustively on one story (writes, rotations, a close and a new start): a
+/// crash at each call, each call failing, and every pair of a failure or crash
+/// followed by a crash (a crash in recovery, a crash after a retried call).
+#[test]
+fn every_crash_and_failure_in_a_story_loses_nothing() {
+    let line = |s: &str| Op::Write(s.as_bytes().to_vec());
+    let story = [
+        line("one\n"),
+        Op::Rotate,
+        line("two\nthree\n"),
+        Op::Rotate,
+        line("four\n"),
+        Op::Close,
+        line("five\n"),
+        Op::Rotate,
+        line("six\n"),
+    ];
+    let mut runs = 0;
+    for processor in [false, true] {
+        for num in [3, 1000] {
+            let none = BTreeSet::new();
+            let calls = run_ops(&story, processor, num, none.clone(), none.clone()).unwrap();
+            for k in 1..=calls + 1 {
+                let one = BTreeSet::from([k]);
+                run_ops(&story, processor, num, one.clone(), none.clone()).unwrap();
+                run_ops(&story, processor, num, none.clone(), one.clone()).unwrap();
+                runs += 2;
+                for j in 1..k {
+                    let both = BTreeSet::from([j, k]);
+                    run_ops(&story, processor, num, both, none.clone()).unwrap();
+                    run_ops(&story, processor, num, one.clone(), BTreeSet::from([j])).unwrap();
+                    runs += 2;
                 }
-                Op::Close => {
-                    m.handle(Input::Close);
-                    match drive(&mut m, &mut disk) {
-                        Ok(()) => {
-                            prop_assert!(m.is_closed());
-                            prop_assert_eq!(disk.mode("current"), Some(0o744));
-                            let size = disk.data("current").unwrap().len() as u64;
-                            disk.crash(); // the process exits
-                            m = start(&mut disk, num, processor);
-                            // Whatever failed in start-up, a closed current is resumed.
-                            prop_assert_eq!(m.start_bytes(), size);
-                            prop_assert_eq!(disk.current, disk.inode("current"));
-                            Ok(())
-                        }
-                        Err(stop) => Err(stop),
-                    }
-                }
-            };
-            if stopped.is_err() {
-                m = start(&mut disk, num, processor);
             }
-            check_idle(&disk, &written, num, processor, rotation && stopped.is_ok())?;
         }
     }
+    assert!(runs > 10_000, "{runs} runs");
 }
 
 /// The calls and messages of a start in an empty directory, a rotation through a
