@@ -8,4 +8,5 @@ use std::os::unix::ffi::OsStrExt;
 pub fn main(argv: Vec<OsString>) -> i32 {
     let args: Vec<&[u8]> = argv.iter().skip(1).map(|a| a.as_bytes()).collect();
     runtime::multilog::run(&model::multilog::script::parse(&args))
+        .unwrap_or_else(|fatal| runtime::message::report("multilog", &fatal))
 }

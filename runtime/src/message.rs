@@ -98,11 +98,6 @@ pub fn warn(prog: &str, parts: &[&[u8]], error: Option<Errno>) {
     to_stderr(&line(prog, "warning", parts, error));
 }
 
-/// `prog: fatal: …` and exit 111.
-pub fn fatal(prog: &str, parts: &[&[u8]], error: Option<Errno>) -> ! {
-    to_stderr(&line(prog, "fatal", parts, error));
-    std::process::exit(EXIT_TEMPORARY)
-}
 
 
 #[cfg(test)]

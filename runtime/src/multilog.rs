@@ -6,7 +6,7 @@
 
 use crate::input::Input;
 use crate::io::errno_of;
-use crate::message::{fatal, to_stderr, warn};
+use crate::message::{EXIT_TEMPORARY, Fatal, line, to_stderr, warn};
 use crate::process::{Forked, fork};
 use model::multilog::lines::{Lines, STATUS_LEN, Sink};
 use model::multilog::logdir::{self, Answer, Call, Effect, Now};
@@ -92,6 +92,8 @@ struct Files<'a> {
     current_len: u64,
     /// Bytes written to `current` since its writeback was last started.
     unsynced: usize,
+    /// The machine declared a failure that ends multilog (only at start-up).
+    failure: Option<Fatal>,
 }
 
 impl Files<'_> {
@@ -110,7 +112,10 @@ impl Files<'_> {
                     self.machine.handle(logdir::Input::Answer(answer));
                 }
                 Some(Effect::Warn { text, errno }) => warn(PROG, &[&text], errno.map(Errno::from_raw)),
-                Some(Effect::Fatal { text, errno }) => fatal(PROG, &[&text], errno.map(Errno::from_raw)),
+                Some(Effect::Fatal { text, errno }) => {
+                    self.failure = Some(Fatal::new(&[&text], errno.map(Errno::from_raw)));
+                    return;
+                }
                 None => match self.machine.deadline() {
                     Some(at) => {
                         std::thread::sleep(Duration::from_nanos(
@@ -255,7 +260,7 @@ struct LogDir<'a> {
 
 impl<'a> LogDir<'a> {
     /// Opens, locks and recovers `dir` (spec 11.6); `start` is the starting directory.
-    fn restart(dir: &Dir, start: &'a OwnedFd) -> LogDir<'a> {
+    fn restart(dir: &Dir, start: &'a OwnedFd) -> Result<LogDir<'a>, Fatal> {
         let mut files = Files {
             machine: logdir::LogDir::new(&dir.path, dir.num, dir.processor.is_some()),
             path: dir.path.clone(),
@@ -267,13 +272,17 @@ impl<'a> LogDir<'a> {
             lock: None,
             current_len: 0,
             unsynced: 0,
+            failure: None,
         };
         files.carry_out();
+        if let Some(fatal) = files.failure.take() {
+            return Err(fatal);
+        }
         files.current_len = files.machine.start_bytes();
-        LogDir {
+        Ok(LogDir {
             files,
             pending: Vec::with_capacity(2 * CHUNK),
-        }
+        })
     }
 
     /// Writes what is pending to `current`, however long the disk stays full.
@@ -343,7 +352,8 @@ fn run_processor(command: &[u8]) -> ! {
         nix::unistd::execv(sh, &[c"sh", c"-c", command.as_c_str()])
     };
     let e = setup().unwrap_err();
-    fatal(PROG, &[b"unable to run ", command], Some(e))
+    to_stderr(&line(PROG, "fatal", &[b"unable to run ", command], Some(e)));
+    crate::process::exit_child(EXIT_TEMPORARY)
 }
 
 /// Where the line machine's output goes.
@@ -403,6 +413,14 @@ impl Outputs<'_> {
         }
     }
 
+    /// A failure a directory's machine declared (it declares none after start-up).
+    fn failure(&mut self) -> Result<(), Fatal> {
+        match self.dirs.iter_mut().find_map(|d| d.files.failure.take()) {
+            Some(fatal) => Err(fatal),
+            None => Ok(()),
+        }
+    }
+
     /// At the end: everything on disk, and each current marked clean (mode 0744).
     fn close(&mut self) {
         self.flush();
@@ -412,11 +430,12 @@ impl Outputs<'_> {
     }
 }
 
-/// Runs multilog with `script`; returns the exit status (0 at end of input).
-pub fn run(script: &Script) -> i32 {
+/// Runs multilog with `script` until the end of its input or SIGTERM (then `Ok(0)`),
+/// or until a failure that ends it.
+pub fn run(script: &Script) -> Result<i32, Fatal> {
+    let fatal = |parts: &[&[u8]], e: Errno| Fatal::new(parts, Some(e));
     nix::sys::stat::umask(mode(0o022));
-    let start = open(".", READ, Mode::empty())
-        .unwrap_or_else(|e| fatal(PROG, &[b"unable to switch to current directory"], Some(e)));
+    let start = open(".", READ, Mode::empty()).map_err(|e| fatal(&[b"unable to switch to current directory"], e))?;
 
     // A blocked mask survives exec; upstream unblocks both signals, so does this.
     let mut signals = SigSet::empty();
@@ -428,30 +447,28 @@ pub fn run(script: &Script) -> i32 {
         (signal_hook::consts::SIGTERM, term.clone()),
         (signal_hook::consts::SIGALRM, alarm.clone()),
     ]);
-    let mut input =
-        registered.unwrap_or_else(|e| fatal(PROG, &[b"unable to catch signals"], Some(errno_of(&e))));
+    let mut input = registered.map_err(|e| fatal(&[b"unable to catch signals"], errno_of(&e)))?;
 
     let status: Vec<(Vec<u8>, OwnedFd)> = script
         .status_files
         .iter()
         .map(|name| {
-            if let Err(e) = fchdir(&start) {
-                fatal(PROG, &[b"unable to switch to starting directory"], Some(e));
-            }
+            fchdir(&start).map_err(|e| fatal(&[b"unable to switch to starting directory"], e))?;
             let path = std::ffi::OsStr::from_bytes(name);
-            if let Err(e) = open(path, APPEND, mode(0o600)) {
-                fatal(PROG, &[b"unable to create ", name], Some(e));
-            }
+            open(path, APPEND, mode(0o600)).map_err(|e| fatal(&[b"unable to create ", name], e))?;
             let fd = open(
                 path,
                 OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
                 Mode::empty(),
             )
-            .unwrap_or_else(|e| fatal(PROG, &[b"unable to write ", name], Some(e)));
-            (name.clone(), fd)
+            .map_err(|e| fatal(&[b"unable to write ", name], e))?;
+            Ok((name.clone(), fd))
         })
-        .collect();
-    let dirs: Vec<LogDir> = script.dirs.iter().map(|d| LogDir::restart(d, &start)).collect();
+        .collect::<Result<_, Fatal>>()?;
+    let mut dirs: Vec<LogDir> = Vec::with_capacity(script.dirs.len());
+    for d in &script.dirs {
+        dirs.push(LogDir::restart(d, &start)?);
+    }
     let sizes: Vec<u64> = dirs.iter().map(|d| d.files.machine.start_bytes()).collect();
     let mut out = Outputs {
         status_pending: vec![None; status.len()],
@@ -511,10 +528,12 @@ pub fn run(script: &Script) -> i32 {
         );
         // Everything read is written before multilog waits for more.
         out.flush();
+        out.failure()?;
     }
     lines.finish(&mut out);
     out.close();
-    0
+    out.failure()?;
+    Ok(0)
 }
 
 #[cfg(test)]
