@@ -241,8 +241,7 @@ fn a_failed_fork_is_reported_as_upstream_reports_it() {
         std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
         assert!(status.success(), "{side}: {out}");
         assert_eq!(
-            out,
-            "supervise: warning: unable to fork for s, sleeping 60 seconds: temporary failure\n",
+            out, "supervise: warning: unable to fork for s, sleeping 60 seconds: temporary failure\n",
             "{side}"
         );
     }

@@ -51,8 +51,14 @@ fn tai64nlocal_converts_each_line_as_it_is_typed() {
         let mut p = at_terminal(side, command);
         // The output differs from the line typed, which a terminal may echo.
         for (typed, shown) in [
-            ("@4000000065a5e37e0000000a one", "2024-01-16 02:01:24.000000010 one\r\n"),
-            ("@4000000065a5e3800000000b two", "2024-01-16 02:01:26.000000011 two\r\n"),
+            (
+                "@4000000065a5e37e0000000a one",
+                "2024-01-16 02:01:24.000000010 one\r\n",
+            ),
+            (
+                "@4000000065a5e3800000000b two",
+                "2024-01-16 02:01:26.000000011 two\r\n",
+            ),
         ] {
             p.send_line(typed).unwrap();
             p.exp_string(shown).unwrap_or_else(|e| panic!("{side}: {e}"));
@@ -123,12 +129,16 @@ fn svstat_and_svc_at_a_terminal() {
         svc.arg("-dx").arg(&dir);
         let mut p = at_terminal(side, svc);
         p.exp_eof().unwrap_or_else(|e| panic!("{side}: {e}"));
-        assert!(matches!(p.process().wait(), Ok(WaitStatus::Exited(_, 0))), "{side}");
+        assert!(
+            matches!(p.process().wait(), Ok(WaitStatus::Exited(_, 0))),
+            "{side}"
+        );
         let status = support::wait_with_deadline(&mut child, Duration::from_secs(15));
         assert!(status.success(), "{side}: supervise {status}");
         let mut svstat = program("svstat");
         svstat.arg(&dir);
         let mut p = at_terminal(side, svstat);
-        p.exp_string(": supervise not running\r\n").unwrap_or_else(|e| panic!("{side}: {e}"));
+        p.exp_string(": supervise not running\r\n")
+            .unwrap_or_else(|e| panic!("{side}: {e}"));
     }
 }

@@ -215,7 +215,10 @@ impl Supervisor {
         let phase = match self.phase {
             Phase::Up { exiting, .. } => Phase::Up { pid: 1, exiting },
             Phase::Down { shown: s } => Phase::Down { shown: shown(s) },
-            Phase::Spawning { exiting, shown: s } => Phase::Spawning { exiting, shown: shown(s) },
+            Phase::Spawning { exiting, shown: s } => Phase::Spawning {
+                exiting,
+                shown: shown(s),
+            },
             Phase::Exited => Phase::Exited,
         };
         Supervisor {
@@ -223,7 +226,9 @@ impl Supervisor {
             want: self.want,
             paused: self.paused,
             stamp: Tai64N { secs: 0, nanos: 0 },
-            last_start: self.last_start.map(|t| now.saturating_sub(t).min(RESTART_INTERVAL)),
+            last_start: self
+                .last_start
+                .map(|t| now.saturating_sub(t).min(RESTART_INTERVAL)),
             timers: self.timers.map(|t| t.map(|at| at.saturating_sub(now))),
         }
     }
@@ -276,7 +281,10 @@ impl Supervisor {
                 }
                 if self.armed(Timer::RestartInterval) {
                     self.phase = Phase::Down {
-                        shown: Some(Shown { pid, exited: now.wall }),
+                        shown: Some(Shown {
+                            pid,
+                            exited: now.wall,
+                        }),
                     };
                 } else {
                     self.stamp = now.wall;
@@ -380,7 +388,10 @@ impl Supervisor {
         let due = self.last_start.map_or(0, |t| t + RESTART_INTERVAL);
         if now.mono >= due {
             self.timers = [None; 2];
-            self.phase = Phase::Spawning { exiting: false, shown };
+            self.phase = Phase::Spawning {
+                exiting: false,
+                shown,
+            };
             effects.push(Effect::Spawn { deferred });
         } else {
             self.arm(Timer::RestartInterval, due);
@@ -478,9 +489,9 @@ mod tests {
                                 r.pid, r.paused, r.want as char
                             ));
                         }
-                        Effect::WarnForkFailed { errno, retry_secs } => {
-                            self.log.push(format!("warn fork failed: errno {errno}, sleeping {retry_secs}"))
-                        }
+                        Effect::WarnForkFailed { errno, retry_secs } => self
+                            .log
+                            .push(format!("warn fork failed: errno {errno}, sleeping {retry_secs}")),
                         Effect::Exit => self.log.push("exit".into()),
                     }
                 }
@@ -589,7 +600,10 @@ mod tests {
     fn a_command_in_the_pause_is_written_at_once() {
         for (command, expected) in [
             (b'd', "status pid 0 paused 0 want 'd'"),
-            (b'x', "status pid 0 paused 0 want 'u'\nstatus pid 0 paused 0 want 'u'\nexit"),
+            (
+                b'x',
+                "status pid 0 paused 0 want 'u'\nstatus pid 0 paused 0 want 'u'\nexit",
+            ),
             (b'p', "status pid 101 paused 1 want 'u'"),
             (b'o', "status pid 101 paused 0 want '\\0'"),
         ] {

@@ -60,7 +60,10 @@ pub enum ControlOpen {
 /// error's text follows it.
 pub fn control_warning(dir: &[u8], failure: ControlOpen) -> (Vec<u8>, bool) {
     match failure {
-        ControlOpen::NoReader => ([b"unable to control ", dir, b": supervise not running"].concat(), false),
+        ControlOpen::NoReader => (
+            [b"unable to control ", dir, b": supervise not running"].concat(),
+            false,
+        ),
         ControlOpen::Failed => ([b"unable to control ", dir].concat(), true),
     }
 }
@@ -80,7 +83,13 @@ mod tests {
         let r = req(&["svc", "-xdux", "-t", "-k", "s"]).unwrap();
         assert_eq!(r.commands, b"xdutk");
         assert_eq!(r.dirs_start, 4);
-        assert_eq!(req(&["svc", "s", "-u"]).unwrap(), Request { commands: vec![], dirs_start: 1 });
+        assert_eq!(
+            req(&["svc", "s", "-u"]).unwrap(),
+            Request {
+                commands: vec![],
+                dirs_start: 1
+            }
+        );
         assert_eq!(req(&["svc", "-h", "--", "-u"]).unwrap().commands, b"h");
     }
 
@@ -90,7 +99,11 @@ mod tests {
         svc: illegal option -- z
         svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
         ");
-        assert!(req(&["/usr/bin/svc", "-q"]).unwrap_err().starts_with("svc: illegal option -- q\n"));
+        assert!(
+            req(&["/usr/bin/svc", "-q"])
+                .unwrap_err()
+                .starts_with("svc: illegal option -- q\n")
+        );
     }
 
     #[test]
@@ -99,7 +112,10 @@ mod tests {
             control_warning(b"s", ControlOpen::NoReader),
             (b"unable to control s: supervise not running".to_vec(), false)
         );
-        assert_eq!(control_warning(b"s", ControlOpen::Failed), (b"unable to control s".to_vec(), true));
+        assert_eq!(
+            control_warning(b"s", ControlOpen::Failed),
+            (b"unable to control s".to_vec(), true)
+        );
     }
 
     proptest! {

@@ -88,7 +88,10 @@ impl World {
     }
 
     fn now(&self) -> Now {
-        Now { wall: wall(self.mono), mono: self.mono }
+        Now {
+            wall: wall(self.mono),
+            mono: self.mono,
+        }
     }
 
     fn event(&mut self, e: Event) -> Result<(), String> {
@@ -131,9 +134,7 @@ impl World {
                         self.no_restart = true;
                     }
                     let started = *self.starts.last().expect("a child was started");
-                    if self.s.want() == Want::Up
-                        && !self.exit_asked
-                        && self.mono < started + RESTART_INTERVAL
+                    if self.s.want() == Want::Up && !self.exit_asked && self.mono < started + RESTART_INTERVAL
                     {
                         self.held = Some((pid, self.mono));
                     }
@@ -296,7 +297,10 @@ impl World {
 }
 
 fn wall(mono: u64) -> Tai64N {
-    Tai64N::from_unix_micros((mono / 1_000_000_000) as i64, (mono % 1_000_000_000 / 1000) as u32)
+    Tai64N::from_unix_micros(
+        (mono / 1_000_000_000) as i64,
+        (mono % 1_000_000_000 / 1000) as u32,
+    )
 }
 
 fn alphabet() -> Vec<Event> {
@@ -315,13 +319,23 @@ fn alphabet() -> Vec<Event> {
 /// and the invariants remember (not pid numbers, stamps or the clock's reading).
 fn key(w: &World) -> impl std::hash::Hash + Eq + use<> {
     let since_start = w.starts.last().map(|&t| (w.mono - t).min(RESTART_INTERVAL));
-    let on_disk = w.on_disk.and_then(|b| Record::decode(&b)).map(|r| (r.pid != 0, r.paused, r.want));
+    let on_disk = w
+        .on_disk
+        .and_then(|b| Record::decode(&b))
+        .map(|r| (r.pid != 0, r.paused, r.want));
     (
         w.s.abstracted(w.mono),
         w.live_child.is_some(),
         w.held.is_some(),
         since_start,
-        (w.fork_fails, w.down, w.no_restart, w.exit_asked, w.exited, w.paused),
+        (
+            w.fork_fails,
+            w.down,
+            w.no_restart,
+            w.exit_asked,
+            w.exited,
+            w.paused,
+        ),
         on_disk,
     )
 }

@@ -23,8 +23,7 @@ impl SignalPipe {
         let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)?;
         for &signal in signals {
             let write = write.try_clone().map_err(|e| crate::io::errno_of(&e))?;
-            signal_hook::low_level::pipe::register(signal, write)
-                .map_err(|e| crate::io::errno_of(&e))?;
+            signal_hook::low_level::pipe::register(signal, write).map_err(|e| crate::io::errno_of(&e))?;
         }
         Ok(SignalPipe { read })
     }
@@ -129,7 +128,8 @@ pub fn run(children: &SignalPipe, machine: &mut impl Machine) -> i32 {
         let timeout = PollTimeout::try_from(left_ms).unwrap_or(PollTimeout::MAX);
         {
             let others = machine.wait_on();
-            let mut fds = [children.as_fd(), children.as_fd(), children.as_fd()].map(|fd| PollFd::new(fd, PollFlags::POLLIN));
+            let mut fds = [children.as_fd(), children.as_fd(), children.as_fd()]
+                .map(|fd| PollFd::new(fd, PollFlags::POLLIN));
             let mut n = 1;
             for fd in others.into_iter().flatten() {
                 fds[n] = PollFd::new(fd, PollFlags::POLLIN);

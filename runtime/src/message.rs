@@ -98,8 +98,6 @@ pub fn warn(prog: &str, parts: &[&[u8]], error: Option<Errno>) {
     to_stderr(&line(prog, "warning", parts, error));
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;

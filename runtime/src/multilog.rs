@@ -435,7 +435,8 @@ impl Outputs<'_> {
 pub fn run(script: &Script) -> Result<i32, Fatal> {
     let fatal = |parts: &[&[u8]], e: Errno| Fatal::new(parts, Some(e));
     nix::sys::stat::umask(mode(0o022));
-    let start = open(".", READ, Mode::empty()).map_err(|e| fatal(&[b"unable to switch to current directory"], e))?;
+    let start =
+        open(".", READ, Mode::empty()).map_err(|e| fatal(&[b"unable to switch to current directory"], e))?;
 
     // A blocked mask survives exec; upstream unblocks both signals, so does this.
     let mut signals = SigSet::empty();

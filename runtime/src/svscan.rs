@@ -26,14 +26,18 @@ const PROG: &str = "svscan";
 /// init, after the shutdown (`Ok(0)`), or on a failure that ends it.
 pub fn run(dir: Option<&OsStr>) -> Result<i32, Fatal> {
     if let Some(dir) = dir {
-        nix::unistd::chdir(dir).map_err(|e| Fatal::new(&[b"unable to chdir to ", dir.as_bytes()], Some(e)))?;
+        nix::unistd::chdir(dir)
+            .map_err(|e| Fatal::new(&[b"unable to chdir to ", dir.as_bytes()], Some(e)))?;
     }
     let pipe_failed = |e| Fatal::new(&[b"unable to create pipe"], Some(e));
     let children = SignalPipe::new(&[signal_hook::consts::SIGCHLD]).map_err(pipe_failed)?;
     // Only as a container's init does svscan stop its services on a signal; else
     // SIGTERM and SIGINT kill it as they kill upstream's.
     let shutdown = if nix::unistd::getpid().as_raw() == 1 {
-        Some(SignalPipe::new(&[signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT]).map_err(pipe_failed)?)
+        Some(
+            SignalPipe::new(&[signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT])
+                .map_err(pipe_failed)?,
+        )
     } else {
         None
     };

@@ -178,7 +178,12 @@ impl Lines {
             State::Prefix => self.prefix.len() as u64,
             State::Idle | State::Tail => 0,
         };
-        let room = self.currents.iter().map(Current::before_rotation).min().unwrap_or(u64::MAX);
+        let room = self
+            .currents
+            .iter()
+            .map(Current::before_rotation)
+            .min()
+            .unwrap_or(u64::MAX);
         room.saturating_sub(undecided) / per_byte
     }
 

@@ -19,7 +19,9 @@ pub const ALIGNED: u64 = 32 * 1024;
 /// How many bytes to read, when `before_rotation` bytes of input could be taken
 /// without a rotation (`Lines::input_before_rotation`).
 pub fn to_read(before_rotation: u64) -> usize {
-    usize::try_from(before_rotation).unwrap_or(usize::MAX).clamp(1, READ_MAX)
+    usize::try_from(before_rotation)
+        .unwrap_or(usize::MAX)
+        .clamp(1, READ_MAX)
 }
 
 /// Of `pending` bytes of output for a `current` that already holds `written`
