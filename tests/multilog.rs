@@ -297,10 +297,8 @@ fn signals_blocked_at_start_are_unblocked() {
 
 /// A writer backlogged in a named pipe, multilog rotating every 2 kB through a
 /// processor that takes three seconds, killed with SIGKILL (the OOM killer, `svc -k`)
-/// while the processor runs; then a plain multilog started on the same pipe and
-/// directory until the pipe is drained. What waits in the pipe is safe; what
-/// multilog had taken out of it is lost unless it was in `current`. Prints how many
-/// distinct lines of the 20,000 reached the directory.
+/// while the processor runs; then `DRAIN`. What waits in the pipe is safe; what
+/// multilog had taken out of it is lost unless it was in `current`.
 const KILLED_WHILE_PROCESSING: &str = r#"
 set -u
 cd "$WORK"
@@ -320,7 +318,12 @@ processors=$(cat /proc/$logger/task/$logger/children)
 kill -9 "$logger"
 wait "$logger"
 for p in $processors; do kill -9 "$p"; done
-"$MULTILOG" s4096 n999 ./log < pipe 3>&- &
+"#;
+
+/// How both scripts end: a plain multilog on the same pipe and directory until the
+/// writer is done and the pipe drained; then how many distinct lines arrived.
+const DRAIN: &str = r#"
+"$MULTILOG" s4096 n9999 ./log < pipe 3>&- &
 logger=$!
 wait "$writer"
 exec 3>&-
@@ -337,7 +340,8 @@ fn kept_after_sigkill(side: &str, multilog: &Command, script: &str) -> usize {
     let program = scratch.path().join("bin/multilog");
     std::os::unix::fs::symlink(multilog.get_program(), &program).unwrap();
     let mut child = Command::new("sh")
-        .args(["-c", script])
+        .arg("-c")
+        .arg(format!("{script}{DRAIN}"))
         .env("WORK", scratch.path())
         .env("MULTILOG", &program)
         .stdout(Stdio::piped())
@@ -373,8 +377,8 @@ fn sigkill_while_the_processor_runs_loses_no_line() {
 
 /// A writer backlogged in a named pipe, no processor, and multilog killed with
 /// SIGKILL ten times, each time just after a rotation was seen (while it writes
-/// and syncs the next files), restarted on the same pipe and directory each time.
-/// Prints how many distinct lines of the 100,000 reached the directory.
+/// and syncs the next files), restarted on the same pipe and directory each time;
+/// then `DRAIN`.
 const KILLED_WHILE_ROTATING: &str = r#"
 set -u
 cd "$WORK"
@@ -396,13 +400,6 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     kill -9 "$logger"
     wait "$logger"
 done
-"$MULTILOG" s4096 n9999 ./log < pipe 3>&- &
-logger=$!
-wait "$writer"
-exec 3>&-
-wait "$logger"
-echo "restarted multilog exited $?"
-cat log/@* log/current | grep -x 'line [0-9]*' | sort -u | wc -l
 "#;
 
 /// Killed at such moments, a multilog loses what it had read and not yet written:
