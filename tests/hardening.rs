@@ -8,12 +8,11 @@ mod support;
 
 use conformance::tempdir::TempDir;
 use model::status::Record;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::Duration;
-use support::{ours, poll_until, wait_with_deadline};
+use support::{control, ours, poll_until, wait_with_deadline};
 
 const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -105,13 +104,4 @@ fn a_symlink_planted_as_status_new_is_not_followed() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut running.supervise.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(stderr, "", "no warning");
-}
-
-/// Writes control bytes straight into the FIFO, as svc does.
-fn control(dir: &Path, bytes: &[u8]) {
-    let mut fifo = std::fs::OpenOptions::new()
-        .write(true)
-        .open(dir.join("supervise/control"))
-        .unwrap();
-    fifo.write_all(bytes).unwrap();
 }

@@ -8,12 +8,11 @@ mod support;
 
 use conformance::tempdir::TempDir;
 use model::status::Record;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
-use support::{ours, poll_until, random_bytes, upstream, wait_with_deadline};
+use support::{control, ours, poll_until, random_bytes, upstream, wait_with_deadline};
 
 const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -35,15 +34,6 @@ fn wait_until(what: &str, cond: impl FnMut() -> bool) {
 
 fn record(dir: &Path) -> Option<Record> {
     Record::decode(&std::fs::read(dir.join("supervise/status")).ok()?)
-}
-
-/// Writes control bytes straight into the FIFO, as svc does.
-fn control(dir: &Path, bytes: &[u8]) {
-    let mut fifo = std::fs::OpenOptions::new()
-        .write(true)
-        .open(dir.join("supervise/control"))
-        .unwrap();
-    fifo.write_all(bytes).unwrap();
 }
 
 struct Supervise {

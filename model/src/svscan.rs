@@ -1164,14 +1164,7 @@ mod tests {
         let listing = [dir("a", 1, Log::Exists)];
         d.scan(&listing);
         assert!(d.feed(crash(101)).is_empty());
-        assert_eq!(
-            d.scan(&listing),
-            [Effect::Start {
-                key: 1,
-                which: Which::Main,
-                name: b"a".to_vec()
-            }]
-        );
+        assert_eq!(d.scan(&listing), [start(1, Which::Main, "a")]);
     }
 
     fn start(key: u64, which: Which, name: &str) -> Effect {

@@ -198,3 +198,12 @@ impl Rng {
 pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
     Rng::new(seed).bytes(len)
 }
+
+/// Writes control bytes straight into the FIFO, as svc does.
+pub fn control(dir: &Path, bytes: &[u8]) {
+    let mut fifo = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("supervise/control"))
+        .unwrap();
+    std::io::Write::write_all(&mut fifo, bytes).unwrap();
+}
