@@ -6,6 +6,8 @@
 #   make install TARGET=x86_64-unknown-linux-musl …   the static build (static-pie)
 #   make install TARGET=aarch64-unknown-linux-gnu …    a cross build
 #   make programs             print the programs' names
+#   make deb                  the Debian packages daemontools and daemontools-run, in target/debian/
+#   make static               the static tarball daemontools-static-VERSION-ARCH.tar.gz, in target/static/
 # The programs are one binary installed under each program's name (hard links),
 # and svscanboot, a shell script that runs svscan on SCANDIR.
 
@@ -27,7 +29,7 @@ CARGO ?= cargo
 # from running the binary, which a cross build cannot.
 PROGRAMS := $(shell sed -n '/^programs!(/,/^);/s/^[[:space:]]*\([a-z0-9]*\),[[:space:]]*$$/\1/p' bins/lib.rs)
 
-.PHONY: all build test example install programs clean
+.PHONY: all build test example install programs deb static clean
 
 all: build
 
@@ -61,6 +63,12 @@ install: build
 	chmod 0755 "$(BINDIR)/svscanboot"; \
 	install -m 0644 man/svscanboot.8 "$(MANDIR)/svscanboot.8"; \
 	echo "installed $(BINDIR)/svscanboot (scanning $(SCANDIR))"
+
+deb:
+	sh scripts/make-deb
+
+static:
+	sh scripts/make-static
 
 clean:
 	$(CARGO) clean
