@@ -12,7 +12,7 @@
 //! 6. no rotation comes within the input multilog may read next (so what it has
 //!    read is written before a rotation makes it wait).
 
-use model::multilog::lines::{ECHO_MAX, Lines, PREFIX_MAX, STATUS_LEN, Sink};
+use model::multilog::lines::{self, ECHO_MAX, Effects, Lines, PREFIX_MAX, STATUS_LEN};
 use model::multilog::logdir::{Answer, Call, Effect, Input, LogDir, Now, PAUSE, Program};
 use model::multilog::pattern::matches;
 use model::multilog::script::{Action, Script, parse};
@@ -44,55 +44,73 @@ impl Dirs {
     }
 }
 
-impl Sink for Dirs {
-    fn write(&mut self, dir: usize, bytes: &[u8]) {
-        self.current[dir].extend_from_slice(bytes);
-    }
-    fn rotate(&mut self, dir: usize) {
-        let full = std::mem::take(&mut self.current[dir]);
-        self.files[dir].push(full);
-    }
-    fn echo(&mut self, bytes: &[u8]) {
-        self.echo.extend_from_slice(bytes);
-    }
-    fn status(&mut self, index: usize, record: &[u8; STATUS_LEN]) {
-        self.status.insert(index, record.to_vec());
-    }
-}
-
-/// A clock that ticks one microsecond every second reading (lines that arrive
-/// together share a time).
-fn clock() -> impl FnMut() -> Tai64N {
-    let mut readings = 0;
-    move || {
-        readings += 1;
-        let micros = readings / 2;
-        Tai64N::from_unix_micros(1_700_000_000 + micros / 1_000_000, (micros % 1_000_000) as u32)
-    }
-}
-
-/// Runs `input`, cut at `cuts`, with SIGALRM after the chunks listed in `alarms`.
-fn run(script: &Script, input: &[u8], cuts: &[usize], alarms: &[usize]) -> Dirs {
-    run_from(script, &vec![0; script.dirs.len()], input, cuts, alarms)
-}
-
-/// As `run`, with directory `i`'s current holding `start[i]` bytes at first.
-fn run_from(script: &Script, start: &[u64], input: &[u8], cuts: &[usize], alarms: &[usize]) -> Dirs {
-    let mut dirs = Dirs::new(script.dirs.len());
-    let mut lines = Lines::new(script, start);
-    let mut now = clock();
-    let mut start = 0;
-    let mut points: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
-    points.sort();
-    points.push(input.len());
-    for (k, &end) in points.iter().enumerate() {
-        lines.feed(&input[start..end.max(start)], &mut now, &mut dirs);
-        start = end.max(start);
-        if alarms.contains(&k) {
-            lines.rotate_all(&mut dirs);
+impl Dirs {
+    /// Carries out what the line machine asked, given `input`.
+    fn apply(&mut self, effects: &Effects, input: &[u8]) {
+        for effect in effects.list() {
+            match effect {
+                lines::Effect::Write { dir, span } => {
+                    self.current[*dir].extend_from_slice(effects.bytes(span, input))
+                }
+                lines::Effect::Rotate(dir) => {
+                    let full = std::mem::take(&mut self.current[*dir]);
+                    self.files[*dir].push(full);
+                }
+                lines::Effect::Echo(span) => self.echo.extend_from_slice(effects.bytes(span, input)),
+                lines::Effect::Status { index, span } => {
+                    let record = effects.bytes(span, input);
+                    assert_eq!(record.len(), STATUS_LEN);
+                    self.status.insert(*index, record.to_vec());
+                }
+            }
         }
     }
-    lines.finish(&mut dirs);
+}
+
+/// The time at which the `k`th read arrives: the lines that begin in it share it.
+fn arrival(k: usize) -> Tai64N {
+    Tai64N::from_unix_micros(1_700_000_000 + (k / 3) as i64, (k * 7919 % 1_000_000) as u32)
+}
+
+/// Where `input` is cut into reads: the ends of the reads, in order, the last at its end.
+fn read_ends(input: &[u8], cuts: &[usize]) -> Vec<usize> {
+    let mut ends: Vec<usize> = cuts.iter().map(|&c| c.min(input.len())).collect();
+    ends.sort();
+    ends.push(input.len());
+    ends
+}
+
+/// Runs `input`, cut at `cuts`, with SIGALRM after the reads listed in `alarms`.
+fn run(script: &Script, input: &[u8], cuts: &[usize], alarms: &[usize]) -> Dirs {
+    run_from(script, &vec![0; script.dirs.len()], input, cuts, alarms, arrival)
+}
+
+/// As `run`, with directory `i`'s current holding `start[i]` bytes at first, and
+/// the `k`th read arriving at `time(k)`.
+fn run_from(
+    script: &Script,
+    start: &[u64],
+    input: &[u8],
+    cuts: &[usize],
+    alarms: &[usize],
+    time: impl Fn(usize) -> Tai64N,
+) -> Dirs {
+    let mut dirs = Dirs::new(script.dirs.len());
+    let mut lines = Lines::new(script, start);
+    let mut effects = Effects::new();
+    let mut start = 0;
+    for (k, &end) in read_ends(input, cuts).iter().enumerate() {
+        let read = &input[start..end.max(start)];
+        lines.feed(read, time(k), &mut effects);
+        dirs.apply(&effects, read);
+        start = end.max(start);
+        if alarms.contains(&k) {
+            lines.rotate_all(&mut effects);
+            dirs.apply(&effects, &[]);
+        }
+    }
+    lines.finish(&mut effects);
+    dirs.apply(&effects, &[]);
     dirs
 }
 
@@ -104,8 +122,9 @@ struct Expected {
     status: BTreeMap<usize, Vec<u8>>,
 }
 
-fn expected(script: &Script, input: &[u8]) -> Expected {
-    let mut now = clock();
+/// Each line's label is the time of the read its first byte arrives in.
+fn expected(script: &Script, input: &[u8], cuts: &[usize]) -> Expected {
+    let ends = read_ends(input, cuts);
     let mut out = Expected {
         per_dir: vec![Vec::new(); script.dirs.len()],
         echo: Vec::new(),
@@ -115,10 +134,16 @@ fn expected(script: &Script, input: &[u8]) -> Expected {
         return out;
     }
     let body = input.strip_suffix(b"\n").unwrap_or(input);
+    let mut offset = 0;
     for content in body.split(|&c| c == b'\n') {
+        let read = ends
+            .iter()
+            .position(|&end| end > offset)
+            .expect("within the input");
+        offset += content.len() + 1;
         let mut line = Vec::new();
         if script.timestamp {
-            line.extend_from_slice(&now().to_label());
+            line.extend_from_slice(&arrival(read).to_label());
             line.push(b' ');
         }
         line.extend_from_slice(content);
@@ -197,12 +222,15 @@ proptest! {
             input.push(b'\n');
         }
         let dirs = run(&script, &input, &cuts, &alarms);
-        let want = expected(&script, &input);
+        let want = expected(&script, &input, &cuts);
 
-        // 3: the same output read in one piece, and with no alarms the same files.
-        let whole = run(&script, &input, &[], &alarms.iter().map(|_| 0).collect::<Vec<_>>());
+        // 3: the same output read in one piece (at the same time), and with no
+        // alarms the same files.
         if alarms.is_empty() {
-            prop_assert_eq!(&whole, &dirs);
+            let start = vec![0; script.dirs.len()];
+            let whole = run_from(&script, &start, &input, &[], &[], |_| arrival(0));
+            let cut = run_from(&script, &start, &input, &cuts, &[], |_| arrival(0));
+            prop_assert_eq!(&whole, &cut);
         }
 
         for (j, dir) in script.dirs.iter().enumerate() {
@@ -233,19 +261,6 @@ proptest! {
     }
 }
 
-/// Counts rotations, and nothing else.
-#[derive(Default)]
-struct Rotations(usize);
-
-impl Sink for Rotations {
-    fn write(&mut self, _: usize, _: &[u8]) {}
-    fn rotate(&mut self, _: usize) {
-        self.0 += 1;
-    }
-    fn echo(&mut self, _: &[u8]) {}
-    fn status(&mut self, _: usize, _: &[u8; STATUS_LEN]) {}
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -265,15 +280,15 @@ proptest! {
         let start: Vec<u64> = (0..script.dirs.len()).map(|i| start[i].min(script.dirs[i].size)).collect();
         let mut lines_machine = Lines::new(&script, &start);
         let input = lines.join(&b'\n');
-        let mut now = clock();
-        lines_machine.feed(&input[..cut.min(input.len())], &mut now, &mut Rotations::default());
+        let mut effects = Effects::new();
+        lines_machine.feed(&input[..cut.min(input.len())], arrival(0), &mut effects);
         if alarm {
-            lines_machine.rotate_all(&mut Rotations::default());
+            lines_machine.rotate_all(&mut effects);
         }
         let room = usize::try_from(lines_machine.input_before_rotation()).unwrap_or(usize::MAX);
-        let mut rotations = Rotations::default();
-        lines_machine.feed(&next[..room.min(next.len())], &mut now, &mut rotations);
-        prop_assert_eq!(rotations.0, 0, "rotated within {} bytes", room);
+        lines_machine.feed(&next[..room.min(next.len())], arrival(1), &mut effects);
+        let rotations = effects.list().iter().filter(|e| matches!(e, lines::Effect::Rotate(_))).count();
+        prop_assert_eq!(rotations, 0, "rotated within {} bytes", room);
     }
 }
 
@@ -308,8 +323,8 @@ proptest! {
         if last_newline && !input.is_empty() {
             input.push(b'\n');
         }
-        let runs = run_from(&parse(&args), &start, &input, &cuts, &alarms);
-        let lines = run_from(&parse(&one_by_one), &start, &input, &cuts, &alarms);
+        let runs = run_from(&parse(&args), &start, &input, &cuts, &alarms, arrival);
+        let lines = run_from(&parse(&one_by_one), &start, &input, &cuts, &alarms, arrival);
         prop_assert_eq!(runs, lines);
     }
 }
@@ -347,22 +362,34 @@ fn alarm_never_splits_a_line() {
     let script = parse(&["./d"]);
     let mut dirs = Dirs::new(1);
     let mut lines = Lines::new(&script, &[0]);
+    let mut effects = Effects::new();
+    let mut feed = |lines: &mut Lines, dirs: &mut Dirs, input: &[u8]| {
+        lines.feed(input, arrival(0), &mut effects);
+        dirs.apply(&effects, input);
+    };
+    let alarm = |lines: &mut Lines, dirs: &mut Dirs| {
+        let mut effects = Effects::new();
+        lines.rotate_all(&mut effects);
+        dirs.apply(&effects, &[]);
+    };
     // Nothing of "two" has reached the directory when the alarm comes: at once.
-    lines.feed(b"one\ntw", clock(), &mut dirs);
-    lines.rotate_all(&mut dirs);
-    lines.feed(b"o\nthree\n", clock(), &mut dirs);
+    feed(&mut lines, &mut dirs, b"one\ntw");
+    alarm(&mut lines, &mut dirs);
+    feed(&mut lines, &mut dirs, b"o\nthree\n");
     assert_eq!(dirs.all_files(0), [&b"one\n".to_vec(), &b"two\nthree\n".to_vec()]);
     // Part of a long line has (its first 1000 bytes decide it): at its end.
     let long = vec![b'x'; 1500];
-    lines.feed(&long, clock(), &mut dirs);
-    lines.rotate_all(&mut dirs);
-    lines.feed(b"\nafter\n", clock(), &mut dirs);
-    lines.finish(&mut dirs);
+    feed(&mut lines, &mut dirs, &long);
+    alarm(&mut lines, &mut dirs);
+    feed(&mut lines, &mut dirs, b"\nafter\n");
+    let mut effects = Effects::new();
+    lines.finish(&mut effects);
+    dirs.apply(&effects, &[]);
     let expected_last = [&b"two\nthree\n"[..], &long, b"\n"].concat();
     assert_eq!(dirs.all_files(0)[1..], [&expected_last, &b"after\n".to_vec()]);
     // Between lines, at once; an empty current is not rotated.
-    lines.rotate_all(&mut dirs);
-    lines.rotate_all(&mut dirs);
+    alarm(&mut lines, &mut dirs);
+    alarm(&mut lines, &mut dirs);
     assert_eq!(dirs.files[0].len(), 3);
     assert!(dirs.current[0].is_empty());
 }

@@ -8,7 +8,7 @@ use crate::input::Input;
 use crate::io::errno_of;
 use crate::message::{EXIT_TEMPORARY, Fatal, line, to_stderr, warn};
 use crate::process::{Forked, fork};
-use model::multilog::lines::{Lines, STATUS_LEN, Sink};
+use model::multilog::lines::{self, Effects, Lines};
 use model::multilog::logdir::{self, Answer, Call, Effect, Now};
 use model::multilog::output;
 use model::multilog::script::{Dir, Script};
@@ -29,8 +29,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const PROG: &str = "multilog";
-/// Each directory's output is gathered up to this much before it is written.
-const CHUNK: usize = output::READ_MAX;
+/// The most writes to one directory gathered into one system call.
+const GATHER: usize = 8;
 /// After this many bytes written to a current, its writeback to disk is started, so
 /// that the fsync before the next rotation finds little left to wait for.
 const WRITEBACK_EVERY: usize = 1 << 20;
@@ -88,8 +88,6 @@ struct Files<'a> {
     /// The file opened by `Call::Open`, until `Call::Close`.
     in_hand: Option<OwnedFd>,
     lock: Option<std::fs::File>,
-    /// How many bytes have been written to `current`: where the next write lands.
-    current_len: u64,
     /// Bytes written to `current` since its writeback was last started.
     unsynced: usize,
     /// The machine declared a failure that ends multilog (only at start-up).
@@ -173,7 +171,6 @@ impl Files<'_> {
             }),
             Call::OpenCurrent => open("current", APPEND, mode(0o600)).map(|fd| {
                 self.current = Some(fd);
-                self.current_len = 0;
                 done
             }),
             Call::FsyncCurrent => fsync(self.current()).map(|()| done),
@@ -226,12 +223,10 @@ impl Files<'_> {
         }
     }
 
-    /// Writes `first` then `second` to `current` (one system call), however long
-    /// the disk stays full.
-    fn write(&mut self, first: &[u8], second: &[u8]) {
-        let len = first.len() + second.len();
-        let mut parts = [IoSlice::new(first), IoSlice::new(second)];
-        let mut parts = &mut parts[..];
+    /// Writes `parts` to `current` in one system call, however long the disk
+    /// stays full.
+    fn write(&mut self, mut parts: &mut [IoSlice]) {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
         // Drops empty parts: with nothing to write, no write.
         IoSlice::advance_slices(&mut parts, 0);
         while !parts.is_empty() {
@@ -243,7 +238,6 @@ impl Files<'_> {
             }
         }
         self.unsynced += len;
-        self.current_len += len as u64;
         if self.unsynced >= WRITEBACK_EVERY {
             self.unsynced = 0;
             crate::process::start_writeback(self.current());
@@ -251,16 +245,9 @@ impl Files<'_> {
     }
 }
 
-/// A log directory while multilog runs.
-struct LogDir<'a> {
-    files: Files<'a>,
-    /// Output for `current` not yet written.
-    pending: Vec<u8>,
-}
-
-impl<'a> LogDir<'a> {
+impl<'a> Files<'a> {
     /// Opens, locks and recovers `dir` (spec 11.6); `start` is the starting directory.
-    fn restart(dir: &Dir, start: &'a OwnedFd) -> Result<LogDir<'a>, Fatal> {
+    fn restart(dir: &Dir, start: &'a OwnedFd) -> Result<Files<'a>, Fatal> {
         let mut files = Files {
             machine: logdir::LogDir::new(&dir.path, dir.num, dir.processor.is_some()),
             path: dir.path.clone(),
@@ -270,65 +257,14 @@ impl<'a> LogDir<'a> {
             current: None,
             in_hand: None,
             lock: None,
-            current_len: 0,
             unsynced: 0,
             failure: None,
         };
         files.carry_out();
-        if let Some(fatal) = files.failure.take() {
-            return Err(fatal);
+        match files.failure.take() {
+            Some(fatal) => Err(fatal),
+            None => Ok(files),
         }
-        files.current_len = files.machine.start_bytes();
-        Ok(LogDir {
-            files,
-            pending: Vec::with_capacity(2 * CHUNK),
-        })
-    }
-
-    /// Writes what is pending to `current`, however long the disk stays full.
-    fn flush(&mut self) {
-        self.write_pending(self.pending.len());
-    }
-
-    /// Adds `bytes` to the output for `current`. Once that reaches `CHUNK` bytes,
-    /// what `output::to_write` says is written, the part in `bytes` from where it
-    /// lies (no copy), and the rest kept.
-    fn append(&mut self, bytes: &[u8]) {
-        let total = self.pending.len() + bytes.len();
-        if total < CHUNK {
-            self.pending.extend_from_slice(bytes);
-            return;
-        }
-        let aligned = output::to_write(self.files.current_len, total);
-        if aligned <= self.pending.len() {
-            self.pending.extend_from_slice(bytes);
-            self.write_pending(aligned);
-        } else {
-            let (now, later) = bytes.split_at(aligned - self.pending.len());
-            self.files.write(&self.pending, now);
-            self.pending.clear();
-            self.pending.extend_from_slice(later);
-        }
-    }
-
-    /// Writes the first `len` bytes pending to `current`.
-    fn write_pending(&mut self, len: usize) {
-        if len == 0 {
-            return;
-        }
-        self.files.write(&self.pending[..len], &[]);
-        self.pending.drain(..len);
-    }
-
-    /// The rotation of a full current.
-    fn rotate(&mut self) {
-        self.flush();
-        self.files.drive(logdir::Input::Rotate);
-    }
-
-    /// At the end: everything on disk, and current marked clean (mode 0744).
-    fn close(&mut self) {
-        self.files.drive(logdir::Input::Close);
     }
 }
 
@@ -358,75 +294,72 @@ fn run_processor(command: &[u8]) -> ! {
 
 /// Where the line machine's output goes.
 struct Outputs<'a> {
-    dirs: Vec<LogDir<'a>>,
+    dirs: Vec<Files<'a>>,
     status: Vec<(Vec<u8>, OwnedFd)>,
-    /// The last record for each status file, to write when the chunk is done.
-    status_pending: Vec<Option<Box<[u8; STATUS_LEN]>>>,
-    echo: Vec<u8>,
-}
-
-impl Sink for Outputs<'_> {
-    fn write(&mut self, dir: usize, bytes: &[u8]) {
-        self.dirs[dir].append(bytes);
-    }
-
-    fn rotate(&mut self, dir: usize) {
-        self.dirs[dir].rotate();
-    }
-
-    fn echo(&mut self, bytes: &[u8]) {
-        self.echo.extend_from_slice(bytes);
-    }
-
-    fn status(&mut self, index: usize, record: &[u8; STATUS_LEN]) {
-        self.status_pending[index] = Some(Box::new(*record));
-    }
 }
 
 impl Outputs<'_> {
-    /// Writes everything pending: stderr, status files, then each directory.
-    fn flush(&mut self) {
-        self.write_echo_and_status();
-        for d in &mut self.dirs {
-            d.flush();
-        }
-    }
-
-    fn write_echo_and_status(&mut self) {
-        if !self.echo.is_empty() {
-            to_stderr(&self.echo);
-            self.echo.clear();
-        }
-        for ((name, fd), pending) in self.status.iter().zip(&mut self.status_pending) {
-            if let Some(record) = pending.take() {
-                loop {
-                    retry(&[b"unable to move to beginning of ", name, b", pausing"], || {
-                        lseek(fd, 0, Whence::SeekSet)
-                    });
-                    match nix::unistd::write(fd, &record[..]) {
-                        Ok(STATUS_LEN) => break,
-                        Ok(_) => pause(&[b"unable to write ", name, b", pausing"], Some(Errno::EIO)),
-                        Err(e) => pause(&[b"unable to write ", name, b", pausing"], Some(e)),
+    /// Carries out what the line machine asked; `input` is what it was given.
+    fn carry_out(&mut self, effects: &Effects, input: &[u8]) -> Result<(), Fatal> {
+        let mut list = effects.list();
+        while let Some((first, rest)) = list.split_first() {
+            list = rest;
+            match first {
+                lines::Effect::Write { dir, span } => {
+                    // The writes to one directory that follow go out in the same
+                    // system call (a held line's start, then the rest of it).
+                    let mut parts = [IoSlice::new(&[]); GATHER];
+                    parts[0] = IoSlice::new(effects.bytes(span, input));
+                    let mut n = 1;
+                    while n < GATHER
+                        && let Some((lines::Effect::Write { dir: next, span }, rest)) = list.split_first()
+                        && next == dir
+                    {
+                        parts[n] = IoSlice::new(effects.bytes(span, input));
+                        n += 1;
+                        list = rest;
                     }
+                    self.dirs[*dir].write(&mut parts[..n]);
+                }
+                lines::Effect::Rotate(dir) => self.dirs[*dir].drive(logdir::Input::Rotate),
+                lines::Effect::Echo(span) => to_stderr(effects.bytes(span, input)),
+                lines::Effect::Status { index, span } => {
+                    self.write_status(*index, effects.bytes(span, input))
                 }
             }
         }
+        self.failure()
     }
 
     /// A failure a directory's machine declared (it declares none after start-up).
     fn failure(&mut self) -> Result<(), Fatal> {
-        match self.dirs.iter_mut().find_map(|d| d.files.failure.take()) {
+        match self.dirs.iter_mut().find_map(|d| d.failure.take()) {
             Some(fatal) => Err(fatal),
             None => Ok(()),
         }
     }
 
-    /// At the end: everything on disk, and each current marked clean (mode 0744).
-    fn close(&mut self) {
-        self.flush();
-        for d in &mut self.dirs {
-            d.close();
+    /// Status file `index` holds exactly `record`, however long writing it fails.
+    fn write_status(&self, index: usize, record: &[u8]) {
+        let (name, fd) = &self.status[index];
+        loop {
+            retry(&[b"unable to move to beginning of ", name, b", pausing"], || {
+                lseek(fd, 0, Whence::SeekSet)
+            });
+            match nix::unistd::write(fd, record) {
+                Ok(n) if n == record.len() => break,
+                Ok(_) => pause(&[b"unable to write ", name, b", pausing"], Some(Errno::EIO)),
+                Err(e) => pause(&[b"unable to write ", name, b", pausing"], Some(e)),
+            }
         }
+    }
+
+    /// At the end: everything on disk, and each current marked clean (mode 0744).
+    fn close(&mut self) -> Result<(), Fatal> {
+        for d in &mut self.dirs {
+            d.drive(logdir::Input::Close);
+        }
+        self.failure()
     }
 }
 
@@ -466,18 +399,14 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
             Ok((name.clone(), fd))
         })
         .collect::<Result<_, Fatal>>()?;
-    let mut dirs: Vec<LogDir> = Vec::with_capacity(script.dirs.len());
+    let mut dirs: Vec<Files> = Vec::with_capacity(script.dirs.len());
     for d in &script.dirs {
-        dirs.push(LogDir::restart(d, &start)?);
+        dirs.push(Files::restart(d, &start)?);
     }
-    let sizes: Vec<u64> = dirs.iter().map(|d| d.files.machine.start_bytes()).collect();
-    let mut out = Outputs {
-        status_pending: vec![None; status.len()],
-        status,
-        dirs,
-        echo: Vec::new(),
-    };
+    let sizes: Vec<u64> = dirs.iter().map(|d| d.machine.start_bytes()).collect();
+    let mut out = Outputs { status, dirs };
     let mut lines = Lines::new(script, &sizes);
+    let mut effects = Effects::new();
 
     let mut buf = vec![0u8; output::READ_MAX];
     loop {
@@ -488,8 +417,8 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
             let _ = input.restore();
         }
         if alarm.swap(false, Ordering::SeqCst) {
-            lines.rotate_all(&mut out);
-            out.flush();
+            lines.rotate_all(&mut effects);
+            out.carry_out(&effects, &[])?;
         }
         let stopping = term.load(Ordering::SeqCst);
         if stopping && lines.between_lines() {
@@ -519,21 +448,13 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
             // Upstream takes a read error for the end of input.
             Err(_) => break,
         };
-        // The lines that begin in what one read returned arrived together: one
-        // clock reading, taken when the first of them begins, labels them all.
-        let mut arrived = None;
-        lines.feed(
-            &buf[..n],
-            || *arrived.get_or_insert_with(crate::clock::now),
-            &mut out,
-        );
         // Everything read is written before multilog waits for more.
-        out.flush();
-        out.failure()?;
+        lines.feed(&buf[..n], crate::clock::now(), &mut effects);
+        out.carry_out(&effects, &buf[..n])?;
     }
-    lines.finish(&mut out);
-    out.close();
-    out.failure()?;
+    lines.finish(&mut effects);
+    out.carry_out(&effects, &[])?;
+    out.close()?;
     Ok(0)
 }
 

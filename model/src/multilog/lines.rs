@@ -1,6 +1,11 @@
 //! multilog's line handling (spec 11.3) and the rule for when a directory's
 //! `current` is rotated.
 //!
+//! The machine does no I/O and reads no clock: each call takes a read's bytes and
+//! the time they arrived, and fills an [`Effects`] buffer the caller owns and
+//! reuses with what is to be done, in order (writes naming the input where its
+//! bytes can go out as they are, rotations, echoes, status records).
+//!
 //! Lines: when a line's first byte arrives it gets the TAI64N label (with `t`); its
 //! first 1000 bytes, label included, are what patterns, `e` and `=` see; the
 //! directories get the whole line and its newline; a last line without a newline
@@ -20,6 +25,7 @@
 use super::pattern::matches;
 use super::script::{Action, Script};
 use crate::tai64::{LABEL_LEN, Tai64N};
+use std::ops::Range;
 
 /// The part of a line that patterns, `e` and `=` see.
 pub const PREFIX_MAX: usize = 1000;
@@ -30,16 +36,173 @@ pub const ECHO_MAX: usize = 200;
 /// A current within this many bytes of its size is rotated at the next line end.
 pub const NEAR_FULL: u64 = 2000;
 
-/// What the line machine asks of the world.
-pub trait Sink {
-    /// Append `bytes` to directory `dir`'s current.
-    fn write(&mut self, dir: usize, bytes: &[u8]);
+/// What the line machine asks of the world, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Append these bytes to directory `dir`'s current.
+    Write { dir: usize, span: Span },
     /// Rotate directory `dir`'s current, before anything more is written to it.
-    fn rotate(&mut self, dir: usize);
-    /// Write `bytes` to stderr (`e`).
-    fn echo(&mut self, bytes: &[u8]);
-    /// Status file `index` is to hold exactly `record`.
-    fn status(&mut self, index: usize, record: &[u8; STATUS_LEN]);
+    Rotate(usize),
+    /// Write these bytes to stderr (`e`).
+    Echo(Span),
+    /// Status file `index` is to hold exactly these `STATUS_LEN` bytes.
+    Status { index: usize, span: Span },
+}
+
+/// Where an effect's bytes are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Span {
+    /// In the input of the call that asked for the effect.
+    Input(Range<usize>),
+    /// Made for the directories (labels, lines whose start the machine held): in
+    /// [`Effects`].
+    Made(Range<usize>),
+    /// Made for stderr and the status files: in [`Effects`].
+    Shown(Range<usize>),
+}
+
+/// The effects of one call of the line machine, and the bytes it made for them.
+/// The caller owns it and reuses it: each call replaces what the last one asked.
+/// Adjacent writes to a directory are one effect, and so are adjacent echoes;
+/// a status file's records in one call are one effect, holding the last.
+#[derive(Clone, Debug, Default)]
+pub struct Effects {
+    list: Vec<Effect>,
+    made: Vec<u8>,
+    shown: Vec<u8>,
+    /// For each directory, which effect is its last write while it is still the
+    /// last effect concerning that directory.
+    open_write: Vec<Option<usize>>,
+    /// Which effect is the last echo, while nothing has been shown after it.
+    open_echo: Option<usize>,
+    /// For each status file, which effect holds its record.
+    status: Vec<Option<usize>>,
+}
+
+impl Effects {
+    pub fn new() -> Effects {
+        Effects::default()
+    }
+
+    /// What the last call asked for, in order.
+    pub fn list(&self) -> &[Effect] {
+        &self.list
+    }
+
+    /// The bytes `span` names; `input` is what the call that asked was given.
+    pub fn bytes<'a>(&'a self, span: &Span, input: &'a [u8]) -> &'a [u8] {
+        match span {
+            Span::Input(r) => &input[r.clone()],
+            Span::Made(r) => &self.made[r.clone()],
+            Span::Shown(r) => &self.shown[r.clone()],
+        }
+    }
+
+    fn clear(&mut self, dirs: usize, status_files: usize) {
+        self.list.clear();
+        self.made.clear();
+        self.shown.clear();
+        self.open_write.clear();
+        self.open_write.resize(dirs, None);
+        self.open_echo = None;
+        self.status.clear();
+        self.status.resize(status_files, None);
+    }
+
+    /// Copies `bytes` into the bytes made for the directories.
+    fn make(&mut self, bytes: &[&[u8]]) -> Span {
+        let start = self.made.len();
+        for b in bytes {
+            self.made.extend_from_slice(b);
+        }
+        Span::Made(start..self.made.len())
+    }
+
+    fn write(&mut self, dir: usize, span: Span) {
+        if span.range().is_empty() {
+            return;
+        }
+        if let Some(i) = self.open_write[dir]
+            && let Effect::Write { span: last, .. } = &mut self.list[i]
+            && let Some(joined) = join(last, &span)
+        {
+            *last = joined;
+            return;
+        }
+        self.open_write[dir] = Some(self.list.len());
+        self.list.push(Effect::Write { dir, span });
+    }
+
+    fn rotate(&mut self, dir: usize) {
+        self.open_write[dir] = None;
+        self.list.push(Effect::Rotate(dir));
+    }
+
+    fn echo(&mut self, text: &[u8], tail: &[u8]) {
+        let start = self.shown.len();
+        self.shown.extend_from_slice(text);
+        self.shown.extend_from_slice(tail);
+        let span = Span::Shown(start..self.shown.len());
+        if let Some(i) = self.open_echo
+            && let Effect::Echo(last) = &mut self.list[i]
+            && let Some(joined) = join(last, &span)
+        {
+            *last = joined;
+            return;
+        }
+        self.open_echo = Some(self.list.len());
+        self.list.push(Effect::Echo(span));
+    }
+
+    /// Status file `index` is to hold `text`, padded with newlines.
+    fn status(&mut self, index: usize, text: &[u8]) {
+        if let Some(i) = self.status[index]
+            && let Effect::Status {
+                span: Span::Shown(r), ..
+            } = &self.list[i]
+        {
+            let record = &mut self.shown[r.clone()];
+            record[..text.len()].copy_from_slice(text);
+            record[text.len()..].fill(b'\n');
+            return;
+        }
+        self.open_echo = None;
+        let start = self.shown.len();
+        self.shown.extend_from_slice(text);
+        self.shown.resize(start + STATUS_LEN, b'\n');
+        self.status[index] = Some(self.list.len());
+        self.list.push(Effect::Status {
+            index,
+            span: Span::Shown(start..self.shown.len()),
+        });
+    }
+}
+
+impl Span {
+    fn range(&self) -> &Range<usize> {
+        match self {
+            Span::Input(r) | Span::Made(r) | Span::Shown(r) => r,
+        }
+    }
+
+    /// The bytes at `range` of the same place.
+    fn at(&self, range: Range<usize>) -> Span {
+        match self {
+            Span::Input(_) => Span::Input(range),
+            Span::Made(_) => Span::Made(range),
+            Span::Shown(_) => Span::Shown(range),
+        }
+    }
+}
+
+/// `first` then `second` as one span, where they are adjacent in one place.
+fn join(first: &Span, second: &Span) -> Option<Span> {
+    match (first, second) {
+        (Span::Input(a), Span::Input(b)) if a.end == b.start => Some(Span::Input(a.start..b.end)),
+        (Span::Made(a), Span::Made(b)) if a.end == b.start => Some(Span::Made(a.start..b.end)),
+        (Span::Shown(a), Span::Shown(b)) if a.end == b.start => Some(Span::Shown(a.start..b.end)),
+        _ => None,
+    }
 }
 
 /// A directory's current, as far as rotation is concerned.
@@ -54,8 +217,8 @@ struct Current {
 }
 
 impl Current {
-    fn rotate(&mut self, dir: usize, sink: &mut impl Sink) {
-        sink.rotate(dir);
+    fn rotate(&mut self, dir: usize, effects: &mut Effects) {
+        effects.rotate(dir);
         self.bytes = 0;
         self.rotation_asked = false;
     }
@@ -83,29 +246,31 @@ impl Current {
     }
 
     /// Writes part of the line, splitting only where current is exactly full.
-    fn put(&mut self, dir: usize, mut bytes: &[u8], sink: &mut impl Sink) {
+    fn put(&mut self, dir: usize, span: &Span, effects: &mut Effects) {
         if !self.in_line {
             self.in_line = true;
             if self.near_full() || (self.rotation_asked && self.bytes > 0) {
-                self.rotate(dir, sink);
+                self.rotate(dir, effects);
             }
         }
-        while !bytes.is_empty() {
+        let range = span.range();
+        let mut at = range.start;
+        while at < range.end {
             if self.bytes >= self.size {
-                self.rotate(dir, sink);
+                self.rotate(dir, effects);
             }
-            let n = bytes.len().min((self.size - self.bytes) as usize);
-            sink.write(dir, &bytes[..n]);
+            let n = (range.end - at).min((self.size - self.bytes) as usize);
+            effects.write(dir, span.at(at..at + n));
             self.bytes += n as u64;
-            bytes = &bytes[n..];
+            at += n;
         }
     }
 
     /// After the line's newline.
-    fn line_ends(&mut self, dir: usize, sink: &mut impl Sink) {
+    fn line_ends(&mut self, dir: usize, effects: &mut Effects) {
         self.in_line = false;
         if self.near_full() || (self.rotation_asked && self.bytes > 0) {
-            self.rotate(dir, sink);
+            self.rotate(dir, effects);
         }
     }
 }
@@ -129,10 +294,10 @@ pub struct Lines {
     reads_text: bool,
     currents: Vec<Current>,
     selected: Vec<bool>,
+    status_files: usize,
     prefix: Vec<u8>,
     state: State,
-    /// The last label made (with the space after it), and its time: lines that
-    /// arrive together share one.
+    /// The last label made (with the space after it), and its time.
     label: Option<(Tai64N, [u8; LABEL_LEN + 1])>,
 }
 
@@ -156,6 +321,7 @@ impl Lines {
             actions: script.actions.clone(),
             currents,
             selected: vec![true; script.dirs.len()],
+            status_files: script.status_files.len(),
             prefix: Vec::with_capacity(PREFIX_MAX),
             state: State::Idle,
             label: None,
@@ -187,22 +353,25 @@ impl Lines {
         room.saturating_sub(undecided) / per_byte
     }
 
-    /// Takes a chunk of input; `now` is asked for a label when a line starts (with `t`).
-    pub fn feed(&mut self, input: &[u8], mut now: impl FnMut() -> Tai64N, sink: &mut impl Sink) {
-        let mut rest = input;
-        while !rest.is_empty() {
+    /// Takes a chunk of input that arrived at `now`: the lines that begin in it
+    /// share that time's label (with `t`). `effects` gets what is to be done.
+    pub fn feed(&mut self, input: &[u8], now: Tai64N, effects: &mut Effects) {
+        effects.clear(self.currents.len(), self.status_files);
+        let mut at = 0;
+        while at < input.len() {
+            let rest = &input[at..];
             match self.state {
                 State::Idle => {
                     if !self.reads_text {
-                        let taken = self.write_run(rest, &mut now, sink);
+                        let taken = self.write_run(input, at, now, effects);
                         if taken > 0 {
-                            rest = &rest[taken..];
+                            at += taken;
                             continue;
                         }
                     }
                     self.prefix.clear();
                     if self.timestamp {
-                        let label = self.label(now());
+                        let label = self.label(now);
                         self.prefix.extend_from_slice(&label);
                     }
                     self.state = State::Prefix;
@@ -212,39 +381,44 @@ impl Lines {
                     match memchr::memchr(b'\n', window) {
                         Some(i) => {
                             self.prefix.extend_from_slice(&window[..i]);
-                            rest = &rest[i + 1..];
-                            self.decide(sink);
-                            self.prefix.push(b'\n');
-                            let line = std::mem::take(&mut self.prefix);
-                            self.write_selected(&line, sink);
-                            self.prefix = line;
-                            self.end_line(sink);
+                            at += i + 1;
+                            self.prefix_line_ends(effects);
                         }
                         None => {
                             self.prefix.extend_from_slice(window);
-                            rest = &rest[window.len()..];
+                            at += window.len();
                             if self.prefix.len() == PREFIX_MAX {
-                                self.decide(sink);
-                                let line = std::mem::take(&mut self.prefix);
-                                self.write_selected(&line, sink);
-                                self.prefix = line;
+                                self.decide(effects);
+                                self.write_prefix(&[], effects);
                                 self.state = State::Tail;
                             }
                         }
                     }
                 }
-                State::Tail => match memchr::memchr(b'\n', rest) {
-                    Some(i) => {
-                        self.write_selected(&rest[..=i], sink);
-                        self.end_line(sink);
-                        rest = &rest[i + 1..];
+                State::Tail => {
+                    let len = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+                    self.write_selected(&Span::Input(at..at + len), effects);
+                    if rest[len - 1] == b'\n' {
+                        self.end_line(effects);
                     }
-                    None => {
-                        self.write_selected(rest, sink);
-                        rest = &[];
-                    }
-                },
+                    at += len;
+                }
             }
+        }
+    }
+
+    /// The newline of a line still held in `prefix`: the line is decided and written.
+    fn prefix_line_ends(&mut self, effects: &mut Effects) {
+        self.decide(effects);
+        self.write_prefix(b"\n", effects);
+        self.end_line(effects);
+    }
+
+    /// Writes the decided `prefix`, then `tail`, where the line was selected.
+    fn write_prefix(&mut self, tail: &[u8], effects: &mut Effects) {
+        if self.selected.contains(&true) {
+            let span = effects.make(&[&self.prefix, tail]);
+            self.write_selected(&span, effects);
         }
     }
 
@@ -261,35 +435,35 @@ impl Lines {
     }
 
     /// Between lines, when every line goes to every directory: writes the whole
-    /// lines at the start of `input` that no rotation comes between, each with its
-    /// label (`t`), and returns how many bytes of `input` that took. Without `t`
-    /// they go out in one piece. The same as taking them a line at a time.
-    fn write_run(&mut self, input: &[u8], now: &mut impl FnMut() -> Tai64N, sink: &mut impl Sink) -> usize {
+    /// lines at `input[at..]`'s start that no rotation comes between, each with its
+    /// label (`t`), and returns how many bytes of input that took. Without `t`
+    /// they go out from where they lie. The same as taking them a line at a time.
+    fn write_run(&mut self, input: &[u8], at: usize, now: Tai64N, effects: &mut Effects) -> usize {
+        let rest = &input[at..];
         let mut room = self.currents.iter().map(Current::room).min().unwrap_or(u64::MAX);
         if !self.timestamp {
-            let window = &input[..input.len().min(usize::try_from(room).unwrap_or(usize::MAX))];
+            let window = &rest[..rest.len().min(usize::try_from(room).unwrap_or(usize::MAX))];
             let Some(last) = memchr::memrchr(b'\n', window) else {
                 return 0;
             };
-            let run = &input[..=last];
             for (dir, c) in self.currents.iter_mut().enumerate() {
-                sink.write(dir, run);
-                c.bytes += run.len() as u64;
+                effects.write(dir, Span::Input(at..at + last + 1));
+                c.bytes += last as u64 + 1;
             }
-            return run.len();
+            return last + 1;
         }
         let mut taken = 0;
-        while let Some(end) = memchr::memchr(b'\n', &input[taken..]) {
-            let line = &input[taken..=taken + end];
+        while let Some(end) = memchr::memchr(b'\n', &rest[taken..]) {
+            let line = &rest[taken..=taken + end];
             let len = (LABEL_LEN + 1 + line.len()) as u64;
             if len > room {
                 break;
             }
             room -= len;
-            let label = self.label(now());
+            let label = self.label(now);
+            let span = effects.make(&[&label, line]);
             for (dir, c) in self.currents.iter_mut().enumerate() {
-                sink.write(dir, &label);
-                sink.write(dir, line);
+                effects.write(dir, span.clone());
                 c.bytes += len;
             }
             taken += end + 1;
@@ -298,30 +472,33 @@ impl Lines {
     }
 
     /// At end of input: a last line without a newline gets one.
-    pub fn finish(&mut self, sink: &mut impl Sink) {
+    pub fn finish(&mut self, effects: &mut Effects) {
+        effects.clear(self.currents.len(), self.status_files);
         match self.state {
             State::Idle => {}
-            State::Prefix => self.feed(b"\n", || Tai64N { secs: 0, nanos: 0 }, sink),
+            State::Prefix => self.prefix_line_ends(effects),
             State::Tail => {
-                self.write_selected(b"\n", sink);
-                self.end_line(sink);
+                let span = effects.make(&[b"\n"]);
+                self.write_selected(&span, effects);
+                self.end_line(effects);
             }
         }
     }
 
     /// SIGALRM: rotate every non-empty current, at once where no line is being written.
-    pub fn rotate_all(&mut self, sink: &mut impl Sink) {
+    pub fn rotate_all(&mut self, effects: &mut Effects) {
+        effects.clear(self.currents.len(), self.status_files);
         for (dir, c) in self.currents.iter_mut().enumerate() {
             if c.in_line {
                 c.rotation_asked = true;
             } else if c.bytes > 0 {
-                c.rotate(dir, sink);
+                c.rotate(dir, effects);
             }
         }
     }
 
     /// Applies the actions to the line's first 1000 bytes.
-    fn decide(&mut self, sink: &mut impl Sink) {
+    fn decide(&mut self, effects: &mut Effects) {
         let text = &self.prefix[..];
         let mut selected = true;
         for action in &self.actions {
@@ -330,36 +507,107 @@ impl Lines {
                 Action::Deselect(p) => selected = selected && !matches(p, text),
                 Action::Echo if selected => {
                     if text.len() > ECHO_MAX {
-                        sink.echo(&[&text[..ECHO_MAX], b"...\n"].concat());
+                        effects.echo(&text[..ECHO_MAX], b"...\n");
                     } else {
-                        sink.echo(&[text, b"\n"].concat());
+                        effects.echo(text, b"\n");
                     }
                 }
-                Action::Status(i) if selected => {
-                    let mut record = [b'\n'; STATUS_LEN];
-                    record[..text.len()].copy_from_slice(text);
-                    sink.status(*i, &record);
-                }
+                Action::Status(i) if selected => effects.status(*i, text),
                 Action::Dir(j) => self.selected[*j] = selected,
                 Action::Echo | Action::Status(_) => {}
             }
         }
     }
 
-    fn write_selected(&mut self, bytes: &[u8], sink: &mut impl Sink) {
+    /// Writes `span`, part of the line, to each directory that selected it.
+    fn write_selected(&mut self, span: &Span, effects: &mut Effects) {
         for (dir, c) in self.currents.iter_mut().enumerate() {
             if self.selected[dir] {
-                c.put(dir, bytes, sink);
+                c.put(dir, span, effects);
             }
         }
     }
 
-    fn end_line(&mut self, sink: &mut impl Sink) {
+    fn end_line(&mut self, effects: &mut Effects) {
         for (dir, c) in self.currents.iter_mut().enumerate() {
             if self.selected[dir] {
-                c.line_ends(dir, sink);
+                c.line_ends(dir, effects);
             }
         }
         self.state = State::Idle;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::multilog::script::parse;
+
+    /// The effects of feeding `reads` one after the other (each at its own time),
+    /// then the end of input, written out with the bytes they name.
+    fn story(args: &[&str], start: &[u64], reads: &[&[u8]]) -> String {
+        let mut lines = Lines::new(&parse(args), start);
+        let mut effects = Effects::new();
+        let mut out = String::new();
+        let show = |effects: &Effects, input: &[u8], out: &mut String| {
+            for effect in effects.list() {
+                let (what, span) = match effect {
+                    Effect::Write { dir, span } => (format!("write {dir}"), Some(span)),
+                    Effect::Rotate(dir) => (format!("rotate {dir}"), None),
+                    Effect::Echo(span) => ("echo".to_string(), Some(span)),
+                    Effect::Status { index, span } => (format!("status {index}"), Some(span)),
+                };
+                let text = span.map(|s| {
+                    let bytes = effects.bytes(s, input);
+                    let shown = String::from_utf8_lossy(bytes)
+                        .trim_end_matches('\n')
+                        .replace('\n', "⏎");
+                    format!(" {s:?} {shown:?}")
+                });
+                out.push_str(&format!("  {what}{}\n", text.unwrap_or_default()));
+            }
+        };
+        for (k, read) in reads.iter().enumerate() {
+            out.push_str(&format!("read {:?}\n", String::from_utf8_lossy(read)));
+            lines.feed(
+                read,
+                Tai64N::from_unix_micros(1_700_000_000 + k as i64, 0),
+                &mut effects,
+            );
+            show(&effects, read, &mut out);
+        }
+        out.push_str("end\n");
+        lines.finish(&mut effects);
+        show(&effects, &[], &mut out);
+        out
+    }
+
+    #[test]
+    fn whole_lines_go_out_from_the_input_in_one_write_per_read() {
+        insta::assert_snapshot!(story(
+            &["./a", "./b"],
+            &[0, 0],
+            &[b"one\ntwo\n", b"three\nfo", b"ur\n"]
+        ));
+    }
+
+    #[test]
+    fn labelled_lines_are_made_and_written_in_one_piece() {
+        insta::assert_snapshot!(story(&["t", "./a"], &[0], &[b"one\ntwo\n", b"thr", b"ee\nfour"]));
+    }
+
+    #[test]
+    fn echoes_and_status_records_are_one_effect_each_per_read() {
+        insta::assert_snapshot!(story(
+            &["-*skip*", "e", "=status", "./a"],
+            &[0],
+            &[b"one\nskip me\ntwo\nthree\n", b"four\n"]
+        ));
+    }
+
+    #[test]
+    fn a_rotation_comes_between_the_writes_it_separates() {
+        // s4096: current holds 2090 bytes, so the first line's end rotates it.
+        insta::assert_snapshot!(story(&["s4096", "./a"], &[2090], &[b"0123456789\nnext\n"]));
     }
 }
