@@ -8,10 +8,10 @@ use crate::input::Input;
 use crate::io::errno_of;
 use crate::message::{EXIT_TEMPORARY, Fatal, line, to_stderr, warn};
 use crate::process::{Forked, fork};
-use model::multilog::lines::{self, Effects, Lines};
+use model::multilog::lines::{self, Effects};
 use model::multilog::logdir::{self, Answer, Call, Effect, Now};
-use model::multilog::output;
 use model::multilog::script::{Dir, Script};
+use model::multilog::session::{Event, Next, READ_MAX, Session};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -405,36 +405,31 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
     }
     let sizes: Vec<u64> = dirs.iter().map(|d| d.machine.start_bytes()).collect();
     let mut out = Outputs { status, dirs };
-    let mut lines = Lines::new(script, &sizes);
+    let mut session = Session::new(script, &sizes);
     let mut effects = Effects::new();
 
-    let mut buf = vec![0u8; output::READ_MAX];
+    let mut buf = vec![0u8; READ_MAX];
     loop {
         // A signal since the last look replaced `input`: put fd 0 back before
         // looking at the flags the signal set. Should that fail, the read below
-        // fails, which ends the input as upstream's read errors do.
+        // fails, which ends the input.
         if input.interrupted() {
             let _ = input.restore();
         }
         if alarm.swap(false, Ordering::SeqCst) {
-            lines.rotate_all(&mut effects);
+            session.handle(Event::Alarm, &mut effects);
             out.carry_out(&effects, &[])?;
         }
-        let stopping = term.load(Ordering::SeqCst);
-        if stopping && lines.between_lines() {
-            break;
+        if term.swap(false, Ordering::SeqCst) {
+            session.handle(Event::Term, &mut effects);
         }
-        // After SIGTERM, the rest of the line a byte at a time, to leave the next
-        // line unread. Otherwise no more than can be written before a rotation
-        // makes multilog wait (see `output`).
-        let want = if stopping {
-            1
-        } else {
-            output::to_read(lines.input_before_rotation())
+        let want = match session.next() {
+            Next::Read(n) => n,
+            Next::Close => break,
         };
-        let n = match nix::unistd::read(input.as_fd(), &mut buf[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
+        let event = match nix::unistd::read(input.as_fd(), &mut buf[..want]) {
+            Ok(0) => Event::End,
+            Ok(n) => Event::Read(&buf[..n], crate::clock::now()),
             Err(_) if input.interrupted() => continue,
             Err(Errno::EINTR) => continue,
             // fd 0 is non-blocking: wait until it is readable (a signal makes it so).
@@ -445,15 +440,15 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
                 );
                 continue;
             }
-            // Upstream takes a read error for the end of input.
-            Err(_) => break,
+            Err(_) => Event::End,
         };
-        // Everything read is written before multilog waits for more.
-        lines.feed(&buf[..n], crate::clock::now(), &mut effects);
-        out.carry_out(&effects, &buf[..n])?;
+        session.handle(event, &mut effects);
+        let read = match event {
+            Event::Read(bytes, _) => bytes,
+            _ => &[],
+        };
+        out.carry_out(&effects, read)?;
     }
-    lines.finish(&mut effects);
-    out.carry_out(&effects, &[])?;
     out.close()?;
     Ok(0)
 }

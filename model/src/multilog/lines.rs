@@ -328,6 +328,11 @@ impl Lines {
         }
     }
 
+    /// Empties `effects`: a call that asks for nothing.
+    pub(super) fn nothing(&self, effects: &mut Effects) {
+        effects.clear(self.currents.len(), self.status_files);
+    }
+
     /// Whether the machine is between lines (SIGTERM waits for that).
     pub fn between_lines(&self) -> bool {
         self.state == State::Idle
