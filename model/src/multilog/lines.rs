@@ -49,6 +49,28 @@ pub enum Effect {
     Status { index: usize, span: Span },
 }
 
+/// Applies `actions` to a line's first 1000 bytes, `text`, setting which
+/// directories it goes to.
+fn decide(actions: &[Action], selected: &mut [bool], text: &[u8], effects: &mut Effects) {
+    let mut this = true;
+    for action in actions {
+        match action {
+            Action::Select(p) => this = this || matches(p, text),
+            Action::Deselect(p) => this = this && !matches(p, text),
+            Action::Echo if this => {
+                if text.len() > ECHO_MAX {
+                    effects.echo(&text[..ECHO_MAX], b"...\n");
+                } else {
+                    effects.echo(text, b"\n");
+                }
+            }
+            Action::Status(i) if this => effects.status(*i, text),
+            Action::Dir(j) => selected[*j] = this,
+            Action::Echo | Action::Status(_) => {}
+        }
+    }
+}
+
 /// Where an effect's bytes are.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Span {
@@ -115,6 +137,15 @@ impl Effects {
         for b in bytes {
             self.made.extend_from_slice(b);
         }
+        Span::Made(start..self.made.len())
+    }
+
+    /// Copies a line and its label into the bytes made for the directories. The
+    /// label's length is known here, so its copy is a few moves, not a call.
+    fn make_labelled(&mut self, label: &[u8; LABEL_LEN + 1], line: &[u8]) -> Span {
+        let start = self.made.len();
+        self.made.extend_from_slice(label);
+        self.made.extend_from_slice(line);
         Span::Made(start..self.made.len())
     }
 
@@ -367,12 +398,16 @@ impl Lines {
             let rest = &input[at..];
             match self.state {
                 State::Idle => {
-                    if !self.reads_text {
-                        let taken = self.write_run(input, at, now, effects);
-                        if taken > 0 {
-                            at += taken;
-                            continue;
-                        }
+                    let taken = if !self.reads_text {
+                        self.write_run(input, at, now, effects)
+                    } else if !self.timestamp {
+                        self.decide_run(input, at, effects)
+                    } else {
+                        0
+                    };
+                    if taken > 0 {
+                        at += taken;
+                        continue;
                     }
                     self.prefix.clear();
                     if self.timestamp {
@@ -466,7 +501,7 @@ impl Lines {
             }
             room -= len;
             let label = self.label(now);
-            let span = effects.make(&[&label, line]);
+            let span = effects.make_labelled(&label, line);
             for (dir, c) in self.currents.iter_mut().enumerate() {
                 effects.write(dir, span.clone());
                 c.bytes += len;
@@ -474,6 +509,29 @@ impl Lines {
             taken += end + 1;
         }
         taken
+    }
+
+    /// Between lines, without `t`: decides the lines at `input[at..]`'s start
+    /// that end within their first 1000 bytes where they lie, without holding
+    /// them in `prefix`, writes them, and returns how many bytes of input that
+    /// took. The same as holding each until its end. What is written and shown is
+    /// copied all the same: lines a pattern leaves out would cut the input into
+    /// many short writes.
+    fn decide_run(&mut self, input: &[u8], at: usize, effects: &mut Effects) -> usize {
+        let mut taken = 0;
+        loop {
+            let rest = &input[at + taken..];
+            let Some(end) = memchr::memchr(b'\n', &rest[..rest.len().min(PREFIX_MAX)]) else {
+                return taken;
+            };
+            decide(&self.actions, &mut self.selected, &rest[..end], effects);
+            if self.selected.contains(&true) {
+                let span = effects.make(&[&rest[..=end]]);
+                self.write_selected(&span, effects);
+            }
+            self.end_line(effects);
+            taken += end + 1;
+        }
     }
 
     /// At end of input: a last line without a newline gets one.
@@ -502,26 +560,9 @@ impl Lines {
         }
     }
 
-    /// Applies the actions to the line's first 1000 bytes.
+    /// Applies the actions to the line's first 1000 bytes, held in `prefix`.
     fn decide(&mut self, effects: &mut Effects) {
-        let text = &self.prefix[..];
-        let mut selected = true;
-        for action in &self.actions {
-            match action {
-                Action::Select(p) => selected = selected || matches(p, text),
-                Action::Deselect(p) => selected = selected && !matches(p, text),
-                Action::Echo if selected => {
-                    if text.len() > ECHO_MAX {
-                        effects.echo(&text[..ECHO_MAX], b"...\n");
-                    } else {
-                        effects.echo(text, b"\n");
-                    }
-                }
-                Action::Status(i) if selected => effects.status(*i, text),
-                Action::Dir(j) => self.selected[*j] = selected,
-                Action::Echo | Action::Status(_) => {}
-            }
-        }
+        decide(&self.actions, &mut self.selected, &self.prefix, effects);
     }
 
     /// Writes `span`, part of the line, to each directory that selected it.
