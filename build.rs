@@ -36,5 +36,14 @@ fn main() {
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layout.ld");
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
     }
+    // Relative relocations packed (DT_RELR): a bit for each relocated pointer,
+    // not a 24-byte entry. glibc's loader (2.36 and later) and musl's static-pie
+    // start-up (1.2.4 and later, as Rust ships it) apply them.
+    let relr = var("CARGO_CFG_TARGET_ARCH") == "x86_64"
+        && var("CARGO_CFG_TARGET_OS") == "linux"
+        && matches!(var("CARGO_CFG_TARGET_ENV").as_str(), "gnu" | "musl");
+    if relr && !other_linker {
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
+    }
     println!("cargo:rerun-if-changed=layout.ld");
 }

@@ -392,3 +392,22 @@ fn the_build_is_plain_elsewhere() {
             .any(|s| s.0 == ".text.hot" || s.0 == ".text.cold")
     );
 }
+
+/// On x86_64 (glibc and musl static-pie) the relative relocations are packed
+/// (DT_RELR, build.rs): without it every relocated pointer takes a 24-byte entry
+/// in the file, and the binary outgrows its size budget.
+#[cfg(all(
+    target_arch = "x86_64",
+    target_os = "linux",
+    any(target_env = "gnu", target_env = "musl")
+))]
+#[test]
+fn relative_relocations_are_packed() {
+    let dynamic = tool("readelf", &["-dW"]);
+    assert!(dynamic.contains("(RELR)"), "{dynamic}");
+    let relocations = tool("readelf", &["-rW"]);
+    assert!(
+        !relocations.contains("R_X86_64_RELATIVE"),
+        "relative relocations left unpacked: {relocations}"
+    );
+}
