@@ -94,7 +94,28 @@ struct Files<'a> {
     failure: Option<Fatal>,
 }
 
-impl Files<'_> {
+impl<'a> Files<'a> {
+    /// Opens, locks and recovers `dir` (spec 11.6); `start` is the starting directory.
+    fn restart(dir: &Dir, start: &'a OwnedFd) -> Result<Files<'a>, Fatal> {
+        let mut files = Files {
+            machine: logdir::LogDir::new(&dir.path, dir.num, dir.processor.is_some()),
+            path: dir.path.clone(),
+            processor: dir.processor.clone().unwrap_or_default(),
+            start,
+            dir: None,
+            current: None,
+            in_hand: None,
+            lock: None,
+            unsynced: 0,
+            failure: None,
+        };
+        files.carry_out();
+        match files.failure.take() {
+            Some(fatal) => Err(fatal),
+            None => Ok(files),
+        }
+    }
+
     /// Gives `input` to the machine and carries out what it asks until it is idle.
     fn drive(&mut self, input: logdir::Input) {
         self.machine.handle(input);
@@ -241,29 +262,6 @@ impl Files<'_> {
         if self.unsynced >= WRITEBACK_EVERY {
             self.unsynced = 0;
             crate::process::start_writeback(self.current());
-        }
-    }
-}
-
-impl<'a> Files<'a> {
-    /// Opens, locks and recovers `dir` (spec 11.6); `start` is the starting directory.
-    fn restart(dir: &Dir, start: &'a OwnedFd) -> Result<Files<'a>, Fatal> {
-        let mut files = Files {
-            machine: logdir::LogDir::new(&dir.path, dir.num, dir.processor.is_some()),
-            path: dir.path.clone(),
-            processor: dir.processor.clone().unwrap_or_default(),
-            start,
-            dir: None,
-            current: None,
-            in_hand: None,
-            lock: None,
-            unsynced: 0,
-            failure: None,
-        };
-        files.carry_out();
-        match files.failure.take() {
-            Some(fatal) => Err(fatal),
-            None => Ok(files),
         }
     }
 }
