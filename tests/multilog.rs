@@ -419,3 +419,31 @@ fn sigkill_while_rotating_loses_at_most_a_read_each_time() {
     eprintln!("lines kept of 100000: {kept:?}");
     assert!(kept[0].1 >= 100_000 - 10 * 191, "{kept:?}");
 }
+
+/// A status file that cannot be written (`=/dev/full`): warned about in upstream's
+/// words, then paused on and tried again (`StatusFailure`), never a crash.
+#[test]
+fn a_status_file_that_cannot_be_written_is_warned_about_and_retried() {
+    let want = "multilog: warning: unable to write /dev/full, pausing: out of disk space\n";
+    for (side, mut multilog) in both("multilog") {
+        let scratch = TempDir::new("multilog").unwrap();
+        let err = scratch.path().join("err");
+        let mut child = multilog
+            .args(["=/dev/full", "./d"])
+            .current_dir(scratch.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        child.stdin.as_mut().unwrap().write_all(b"a line\n").unwrap();
+        let warned = poll_until(Duration::from_secs(10), Duration::from_millis(20), || {
+            std::fs::read_to_string(&err).is_ok_and(|e| e.contains(want))
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        let said = std::fs::read_to_string(&err).unwrap_or_default();
+        assert!(warned, "{side}: {said:?}");
+        assert_eq!(said, want, "{side}: one warning, then the pause");
+    }
+}

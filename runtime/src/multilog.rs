@@ -11,7 +11,7 @@ use crate::process::{Forked, fork};
 use model::multilog::lines::{self, Effects};
 use model::multilog::logdir::{self, Answer, Call, Effect, Now};
 use model::multilog::script::{Dir, Script};
-use model::multilog::session::{Event, Next, READ_MAX, Session};
+use model::multilog::session::{Event, Next, READ_MAX, Session, StatusFailure};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -56,16 +56,6 @@ fn mode(bits: u32) -> Mode {
 fn pause(parts: &[&[u8]], e: Option<Errno>) {
     warn(PROG, parts, e);
     std::thread::sleep(PAUSE);
-}
-
-/// Tries `op` until it succeeds, warning and pausing after each failure.
-fn retry<T>(parts: &[&[u8]], mut op: impl FnMut() -> Result<T, Errno>) -> T {
-    loop {
-        match op() {
-            Ok(v) => return v,
-            Err(e) => pause(parts, Some(e)),
-        }
-    }
 }
 
 fn now() -> Now {
@@ -337,18 +327,20 @@ impl Outputs<'_> {
         }
     }
 
-    /// Status file `index` holds exactly `record`, however long writing it fails.
+    /// Status file `index` holds exactly `record`, however long writing it fails
+    /// (`StatusFailure`).
     fn write_status(&self, index: usize, record: &[u8]) {
         let (name, fd) = &self.status[index];
         loop {
-            retry(&[b"unable to move to beginning of ", name, b", pausing"], || {
-                lseek(fd, 0, Whence::SeekSet)
-            });
-            match nix::unistd::write(fd, record) {
-                Ok(n) if n == record.len() => break,
-                Ok(_) => pause(&[b"unable to write ", name, b", pausing"], Some(Errno::EIO)),
-                Err(e) => pause(&[b"unable to write ", name, b", pausing"], Some(e)),
-            }
+            let (failure, e) = match lseek(fd, 0, Whence::SeekSet) {
+                Err(e) => (StatusFailure::Seek, e),
+                Ok(_) => match nix::unistd::write(fd, record) {
+                    Ok(n) if n == record.len() => return,
+                    Ok(_) => (StatusFailure::Write, Errno::EIO),
+                    Err(e) => (StatusFailure::Write, e),
+                },
+            };
+            pause(&[&failure.warning(name)], Some(e));
         }
     }
 

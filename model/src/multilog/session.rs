@@ -89,6 +89,28 @@ impl Session {
     }
 }
 
+/// A status file (`=file`) could not be written whole, at this step: multilog
+/// warns, pauses for `logdir::PAUSE`, and writes the record again from the file's
+/// beginning, for as long as that takes (as upstream's does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusFailure {
+    /// Moving to the beginning of the file failed.
+    Seek,
+    /// The write failed, or wrote less than the record.
+    Write,
+}
+
+impl StatusFailure {
+    /// The warning's text, which the error's follows.
+    pub fn warning(self, name: &[u8]) -> Vec<u8> {
+        let what: &[u8] = match self {
+            StatusFailure::Seek => b"unable to move to beginning of ",
+            StatusFailure::Write => b"unable to write ",
+        };
+        [what, name, b", pausing"].concat()
+    }
+}
+
 /// How many bytes to read, when `before_rotation` bytes of input could be taken
 /// without a rotation (`Lines::input_before_rotation`).
 fn to_read(before_rotation: u64) -> usize {
@@ -103,6 +125,18 @@ mod tests {
     use crate::multilog::lines::Effect;
     use crate::multilog::script::parse;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_status_files_failures_are_upstreams_warnings() {
+        assert_eq!(
+            StatusFailure::Seek.warning(b"st"),
+            b"unable to move to beginning of st, pausing"
+        );
+        assert_eq!(
+            StatusFailure::Write.warning(b"st"),
+            b"unable to write st, pausing"
+        );
+    }
 
     #[test]
     fn examples() {
