@@ -59,7 +59,7 @@ fn reads_after_the_first_allocate_nothing() {
         &["t", "-*DEBUG*", "e", "s4096", "./a"],
         &["+*", "=status", "s5000", "./a", "-line 1*", "./b"],
     ] {
-        let script = parse(args);
+        let script = parse(args).expect("a script");
         let mut lines = Lines::new(&script, &vec![0; script.dirs.len()]);
         let mut effects = Effects::new();
         let mut feed = |k: i64| {

@@ -15,10 +15,35 @@
 use model::multilog::lines::{self, ECHO_MAX, Effects, Lines, PREFIX_MAX, STATUS_LEN};
 use model::multilog::logdir::{Answer, Call, Effect, Input, LogDir, Now, PAUSE, Program};
 use model::multilog::pattern::matches;
-use model::multilog::script::{Action, Script, parse};
+use model::multilog::script::{self, Action, Script, Stamp};
 use model::tai64::Tai64N;
+use model::tai64nlocal::Localizer;
+use model::tz::Zone;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
+
+fn parse<S: AsRef<[u8]>>(args: &[S]) -> Script {
+    script::parse(args).expect("a script")
+}
+
+/// A line's stamp, made independently of the machine: the label, UNIX time, or
+/// what tai64nlocal prints for the label (in UTC, the machine's zone until told).
+fn stamp_of(kind: Stamp, time: Tai64N) -> Vec<u8> {
+    let label = time.to_label();
+    let local = || {
+        let mut out = Vec::new();
+        Localizer::new(Zone::UTC).feed(&[&label[..], b" "].concat(), &mut out);
+        String::from_utf8(out).expect("text").trim_end().to_string()
+    };
+    let text = match kind {
+        Stamp::Tai64n => String::from_utf8(label.to_vec()).expect("text"),
+        Stamp::Unix => format!("{}.{:06}", time.unix_secs(), time.nanos / 1000),
+        Stamp::Local => local(),
+        Stamp::LocalMillis => local()[..23].to_string(),
+        Stamp::Rfc3339 => format!("{}+00:00", local().replacen(' ', "T", 1)),
+    };
+    format!("{text} ").into_bytes()
+}
 
 /// Directories kept in memory: each one's rotated files and current.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -142,9 +167,8 @@ fn expected(script: &Script, input: &[u8], cuts: &[usize]) -> Expected {
             .expect("within the input");
         offset += content.len() + 1;
         let mut line = Vec::new();
-        if script.timestamp {
-            line.extend_from_slice(&arrival(read).to_label());
-            line.push(b' ');
+        if let Some(kind) = script.stamp {
+            line.extend_from_slice(&stamp_of(kind, arrival(read)));
         }
         line.extend_from_slice(content);
         let text = &line[..line.len().min(PREFIX_MAX)];
@@ -196,13 +220,25 @@ fn script_strategy() -> impl Strategy<Value = Vec<String>> {
         (4096u64..9000).prop_map(|s| format!("s{s}")),
         Just("./d".to_string()),
     ];
-    (any::<bool>(), proptest::collection::vec(action, 1..8)).prop_map(|(t, mut actions)| {
+    (stamp_strategy(), proptest::collection::vec(action, 1..8)).prop_map(|(stamp, mut actions)| {
         actions.push("./last".into());
-        if t {
-            actions.insert(0, "t".into());
+        if let Some(stamp) = stamp {
+            actions.insert(0, stamp.into());
         }
         actions
     })
+}
+
+/// No timestamp action, or one of them.
+fn stamp_strategy() -> impl Strategy<Value = Option<&'static str>> {
+    prop_oneof![
+        3 => Just(None),
+        3 => Just(Some("t")),
+        1 => Just(Some("T")),
+        1 => Just(Some("d")),
+        1 => Just(Some("m")),
+        1 => Just(Some("i")),
+    ]
 }
 
 proptest! {
@@ -300,7 +336,7 @@ proptest! {
     /// Both must cut the same files, label the same way and rotate at the same points.
     #[test]
     fn runs_of_lines_go_out_as_lines_one_by_one_would(
-        timestamp: bool,
+        stamp in stamp_strategy(),
         dirs in proptest::collection::vec((4096u64..9000, 0u64..9000), 1..3),
         lines in proptest::collection::vec(line_strategy(), 0..60),
         last_newline: bool,
@@ -314,9 +350,9 @@ proptest! {
         }
         let mut one_by_one = args.clone();
         one_by_one.insert(0, "+*".into());
-        if timestamp {
-            args.insert(0, "t".into());
-            one_by_one.insert(0, "t".into());
+        if let Some(stamp) = stamp {
+            args.insert(0, stamp.into());
+            one_by_one.insert(0, stamp.into());
         }
         let start: Vec<u64> = dirs.iter().map(|&(_, bytes)| bytes).collect();
         let mut input = lines.join(&b'\n');
@@ -702,6 +738,12 @@ impl Disk {
                 }
             },
             Call::List => Ok(Answer::Listing(self.names.keys().cloned().collect())),
+            Call::ListSizes => Ok(Answer::Sizes(
+                self.names
+                    .iter()
+                    .map(|(n, &i)| (n.clone(), self.inodes[i].0.len() as u64))
+                    .collect(),
+            )),
             Call::EmptyState => {
                 match self.inode("state") {
                     Some(i) => self.inodes[i].0.clear(),
@@ -841,14 +883,22 @@ fn drive(m: &mut LogDir, disk: &mut Disk) -> Result<(), Stop> {
 
 /// Starts multilog's machine for the directory, again after every fatal error or
 /// crash, until it is running; returns it with how many bytes current holds.
-fn start(disk: &mut Disk, num: u64, processor: bool) -> LogDir {
+fn start(disk: &mut Disk, keep: Keep, processor: bool) -> LogDir {
     loop {
-        let mut m = LogDir::new(b"./d", num, processor);
+        let mut m = LogDir::new(b"./d", keep.num, keep.total, processor);
         if drive(&mut m, disk).is_ok() {
             assert!(m.is_idle());
             return m;
         }
     }
+}
+
+/// What a directory keeps: fewer than `num` old files (`n`), holding at most
+/// `total` bytes (`S`).
+#[derive(Clone, Copy, Debug)]
+struct Keep {
+    num: u64,
+    total: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -869,19 +919,20 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 
 /// What must hold whenever the machine is idle: every line written is there once,
 /// in order (the newest, with retention), processed or not as its file's name says;
-/// old files with one link each, fewer than `num` after a rotation (a crash while
-/// old files are removed can leave more, until the next one: as upstream);
+/// old files with one link each, fewer than `num` and at most `total` bytes after a
+/// rotation (a crash while old files are removed can leave more, until the next
+/// one: as upstream);
 /// `current` open at 0644; `state` carries one mark per processed rotation since it
 /// was last emptied.
 fn check_idle(
     disk: &Disk,
     written: &[u8],
-    num: u64,
+    keep: Keep,
     processor: bool,
     rotated: bool,
 ) -> Result<(), TestCaseError> {
     let contents = disk.contents().to_ascii_lowercase();
-    if num > 100 {
+    if keep.num > 100 && keep.total.is_none() {
         prop_assert_eq!(show(&contents), show(written));
     } else {
         prop_assert!(
@@ -891,8 +942,19 @@ fn check_idle(
             show(written)
         );
         prop_assert!(
-            !rotated || disk.old_files().len() < num as usize,
+            !rotated || disk.old_files().len() < keep.num as usize,
             "{:#?}",
+            disk.log
+        );
+        let total: usize = disk
+            .old_files()
+            .iter()
+            .map(|&(_, i)| disk.inodes[i].0.len())
+            .sum();
+        prop_assert!(
+            !rotated || keep.total.is_none_or(|cap| total as u64 <= cap),
+            "{} bytes in old files: {:#?}",
+            total,
             disk.log
         );
     }
@@ -928,7 +990,7 @@ fn check_idle(
 fn run_ops(
     ops: &[Op],
     processor: bool,
-    num: u64,
+    keep: Keep,
     crashes: BTreeSet<usize>,
     failures: BTreeSet<usize>,
 ) -> Result<usize, TestCaseError> {
@@ -939,8 +1001,8 @@ fn run_ops(
         ..Disk::default()
     };
     let mut written = Vec::new();
-    let mut m = start(&mut disk, num, processor);
-    check_idle(&disk, &written, num, processor, false)?;
+    let mut m = start(&mut disk, keep, processor);
+    check_idle(&disk, &written, keep, processor, false)?;
     for op in ops.iter().cloned() {
         let rotation = matches!(op, Op::Rotate);
         let stopped = match op {
@@ -981,7 +1043,7 @@ fn run_ops(
                         prop_assert_eq!(disk.mode("current"), Some(0o744));
                         let size = disk.data("current").unwrap().len() as u64;
                         disk.crash(); // the process exits
-                        m = start(&mut disk, num, processor);
+                        m = start(&mut disk, keep, processor);
                         // Whatever failed in start-up, a closed current is resumed.
                         prop_assert_eq!(m.start_bytes(), size);
                         prop_assert_eq!(disk.current, disk.inode("current"));
@@ -992,9 +1054,9 @@ fn run_ops(
             }
         };
         if stopped.is_err() {
-            m = start(&mut disk, num, processor);
+            m = start(&mut disk, keep, processor);
         }
-        check_idle(&disk, &written, num, processor, rotation && stopped.is_ok())?;
+        check_idle(&disk, &written, keep, processor, rotation && stopped.is_ok())?;
     }
     Ok(disk.calls)
 }
@@ -1011,10 +1073,12 @@ proptest! {
         ops in proptest::collection::vec(op_strategy(), 1..25),
         processor: bool,
         few: bool,
+        total in proptest::option::of(0u64..40),
         crashes in proptest::collection::btree_set(1usize..250, 0..4),
         failures in proptest::collection::btree_set(1usize..250, 0..12),
     ) {
-        run_ops(&ops, processor, if few { 3 } else { 1000 }, crashes, failures)?;
+        let keep = Keep { num: if few { 3 } else { 1000 }, total };
+        run_ops(&ops, processor, keep, crashes, failures)?;
     }
 }
 
@@ -1037,18 +1101,28 @@ fn every_crash_and_failure_in_a_story_loses_nothing() {
     ];
     let mut runs = 0;
     for processor in [false, true] {
-        for num in [3, 1000] {
+        for keep in [
+            Keep { num: 3, total: None },
+            Keep {
+                num: 1000,
+                total: None,
+            },
+            Keep {
+                num: 1000,
+                total: Some(12),
+            },
+        ] {
             let none = BTreeSet::new();
-            let calls = run_ops(&story, processor, num, none.clone(), none.clone()).unwrap();
+            let calls = run_ops(&story, processor, keep, none.clone(), none.clone()).unwrap();
             for k in 1..=calls + 1 {
                 let one = BTreeSet::from([k]);
-                run_ops(&story, processor, num, one.clone(), none.clone()).unwrap();
-                run_ops(&story, processor, num, none.clone(), one.clone()).unwrap();
+                run_ops(&story, processor, keep, one.clone(), none.clone()).unwrap();
+                run_ops(&story, processor, keep, none.clone(), one.clone()).unwrap();
                 runs += 2;
                 for j in 1..k {
                     let both = BTreeSet::from([j, k]);
-                    run_ops(&story, processor, num, both, none.clone()).unwrap();
-                    run_ops(&story, processor, num, one.clone(), BTreeSet::from([j])).unwrap();
+                    run_ops(&story, processor, keep, both, none.clone()).unwrap();
+                    run_ops(&story, processor, keep, one.clone(), BTreeSet::from([j])).unwrap();
                     runs += 2;
                 }
             }
@@ -1066,7 +1140,7 @@ fn every_failure_has_upstreams_message() {
         fail_each_once: Some(BTreeSet::from(["Wait".to_string()])),
         ..Disk::default()
     };
-    let mut m = start(&mut disk, 10, true);
+    let mut m = start(&mut disk, Keep { num: 10, total: None }, true);
     disk.write(b"one\n").unwrap().unwrap_err();
     m.handle(Input::WriteFailed(28));
     drive(&mut m, &mut disk).unwrap();
@@ -1266,7 +1340,7 @@ fn regex_free_labels(text: &str) -> String {
 #[test]
 fn retention_keeps_num_minus_one_old_files() {
     let mut disk = Disk::default();
-    let mut m = start(&mut disk, 3, false);
+    let mut m = start(&mut disk, Keep { num: 3, total: None }, false);
     for k in 0..12u8 {
         disk.write(&[b'a' + k]).unwrap().unwrap();
         m.handle(Input::Rotate);
@@ -1275,4 +1349,26 @@ fn retention_keeps_num_minus_one_old_files() {
     disk.write(b"m").unwrap().unwrap();
     assert_eq!(disk.old_files().len(), 2);
     assert_eq!(disk.contents(), b"klm");
+}
+
+#[test]
+fn a_total_cap_keeps_the_newest_that_fit() {
+    let mut disk = Disk::default();
+    let keep = Keep {
+        num: 1000,
+        total: Some(7),
+    };
+    let mut m = start(&mut disk, keep, false);
+    for text in [&b"aaaa"[..], b"bb", b"ccc", b"dddddddd", b"e", b"ff"] {
+        disk.write(text).unwrap().unwrap();
+        m.handle(Input::Rotate);
+        drive(&mut m, &mut disk).unwrap();
+    }
+    // dddddddd alone is over the cap: it went too, once e came after it.
+    assert_eq!(disk.contents(), b"eff");
+    assert!(
+        disk.log.iter().any(|l| l.contains("ListSizes")),
+        "{:#?}",
+        disk.log
+    );
 }

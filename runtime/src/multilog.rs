@@ -8,10 +8,12 @@ use crate::input::Input;
 use crate::io::errno_of;
 use crate::message::{EXIT_TEMPORARY, Fatal, line, to_stderr, warn};
 use crate::process::{Forked, fork};
+use crate::zone::LocalZone;
 use model::multilog::lines::{self, Effects};
 use model::multilog::logdir::{self, Answer, Call, Effect, Now};
 use model::multilog::script::{Dir, Script};
 use model::multilog::session::{Event, Next, READ_MAX, Session, StatusFailure};
+use model::tai64::Tai64N;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -88,7 +90,7 @@ impl<'a> Files<'a> {
     /// Opens, locks and recovers `dir` (spec 11.6); `start` is the starting directory.
     fn restart(dir: &Dir, start: &'a OwnedFd) -> Result<Files<'a>, Fatal> {
         let mut files = Files {
-            machine: logdir::LogDir::new(&dir.path, dir.num, dir.processor.is_some()),
+            machine: logdir::LogDir::new(&dir.path, dir.num, dir.total, dir.processor.is_some()),
             path: dir.path.clone(),
             processor: dir.processor.clone().unwrap_or_default(),
             start,
@@ -213,6 +215,17 @@ impl<'a> Files<'a> {
                     names.push(entry.map_err(|e| errno_of(&e))?.file_name().into_vec());
                 }
                 Ok(Answer::Listing(names))
+            }
+            Call::ListSizes => {
+                let mut files = Vec::new();
+                for entry in std::fs::read_dir(".").map_err(|e| errno_of(&e))? {
+                    let entry = entry.map_err(|e| errno_of(&e))?;
+                    // One removed since it was listed is no longer there to count.
+                    if let Ok(meta) = entry.metadata() {
+                        files.push((entry.file_name().into_vec(), meta.len()));
+                    }
+                }
+                Ok(Answer::Sizes(files))
             }
             Call::EmptyState => open("state", TRUNC, mode(0o644)).map(|_| done),
             Call::Fork => match fork()? {
@@ -397,6 +410,13 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
     let mut out = Outputs { status, dirs };
     let mut session = Session::new(script, &sizes);
     let mut effects = Effects::new();
+    let mut zone = script.stamp.filter(|s| s.is_local()).map(|_| {
+        let (watched, zone) = LocalZone::from_environment();
+        session.set_zone(zone);
+        ZoneWatch { watched, second: 0 }
+    });
+    session.handle(Event::Tick(crate::clock::now()), &mut effects);
+    out.carry_out(&effects, &[])?;
 
     let mut buf = vec![0u8; READ_MAX];
     loop {
@@ -417,9 +437,29 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
             Next::Read(n) => n,
             Next::Close => break,
         };
+        if let Some(due) = session.deadline() {
+            let now = crate::clock::now();
+            if due <= now {
+                session.handle(Event::Tick(now), &mut effects);
+                out.carry_out(&effects, &[])?;
+                continue;
+            }
+            // Wait for input no longer than until then (a signal ends the wait too).
+            let wait = PollTimeout::try_from(until(now, due)).unwrap_or(PollTimeout::MAX);
+            match poll(&mut [PollFd::new(input.as_fd(), PollFlags::POLLIN)], wait) {
+                Ok(0) | Err(Errno::EINTR) => continue,
+                _ => {}
+            }
+        }
         let event = match nix::unistd::read(input.as_fd(), &mut buf[..want]) {
             Ok(0) => Event::End,
-            Ok(n) => Event::Read(&buf[..n], crate::clock::now()),
+            Ok(n) => {
+                let now = crate::clock::now();
+                if let Some(watch) = &mut zone {
+                    watch.look(now, &mut session);
+                }
+                Event::Read(&buf[..n], now)
+            }
             Err(_) if input.interrupted() => continue,
             Err(Errno::EINTR) => continue,
             // fd 0 is non-blocking: wait until it is readable (a signal makes it so).
@@ -441,6 +481,31 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
     }
     out.close()?;
     Ok(0)
+}
+
+/// Milliseconds from `now` until `due` (which is later), rounded up.
+fn until(now: Tai64N, due: Tai64N) -> u64 {
+    let nanos = due.secs.saturating_sub(now.secs) as u128 * 1_000_000_000 + u128::from(due.nanos)
+        - u128::from(now.nanos);
+    u64::try_from(nanos.div_ceil(1_000_000)).unwrap_or(u64::MAX)
+}
+
+/// With TZ unset, local time follows a replaced /etc/localtime, as glibc's does;
+/// looked at once a second at most.
+struct ZoneWatch {
+    watched: LocalZone,
+    second: u64,
+}
+
+impl ZoneWatch {
+    fn look(&mut self, now: Tai64N, session: &mut Session) {
+        if now.secs != self.second {
+            self.second = now.secs;
+            if let Some(zone) = self.watched.changed() {
+                session.set_zone(zone);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,7 +24,9 @@
 
 use super::pattern::matches;
 use super::script::{Action, Script};
-use crate::tai64::{LABEL_LEN, Tai64N};
+use super::stamp::{STAMP_MAX, Stamper};
+use crate::tai64::Tai64N;
+use crate::tz::Zone;
 use std::ops::Range;
 
 /// The part of a line that patterns, `e` and `=` see.
@@ -140,11 +142,13 @@ impl Effects {
         Span::Made(start..self.made.len())
     }
 
-    /// Copies a line and its label into the bytes made for the directories. The
-    /// label's length is known here, so its copy is a few moves, not a call.
-    fn make_labelled(&mut self, label: &[u8; LABEL_LEN + 1], line: &[u8]) -> Span {
+    /// Copies a line and its stamp (the first `len` bytes of `stamp`) into the bytes
+    /// made for the directories. The array's size is known here, so its copy is a
+    /// few moves, not a call.
+    fn make_stamped(&mut self, stamp: &[u8; STAMP_MAX], len: usize, line: &[u8]) -> Span {
         let start = self.made.len();
-        self.made.extend_from_slice(label);
+        self.made.extend_from_slice(stamp);
+        self.made.truncate(start + len);
         self.made.extend_from_slice(line);
         Span::Made(start..self.made.len())
     }
@@ -245,6 +249,11 @@ struct Current {
     in_line: bool,
     /// A rotation was asked for while a line was being written here.
     rotation_asked: bool,
+    /// `R`: rotate when the first line is this old (seconds).
+    age: Option<u64>,
+    /// When the first line since the last rotation came (with `R`); a current
+    /// resumed non-empty counts from the first time the machine is told.
+    first_line: Option<Tai64N>,
 }
 
 impl Current {
@@ -252,6 +261,25 @@ impl Current {
         effects.rotate(dir);
         self.bytes = 0;
         self.rotation_asked = false;
+        self.first_line = None;
+    }
+
+    /// Rotates now, or at the end of the line being written here: SIGALRM, or `R`.
+    fn ask_rotation(&mut self, dir: usize, effects: &mut Effects) {
+        if self.in_line {
+            self.rotation_asked = true;
+        } else if self.bytes > 0 {
+            self.rotate(dir, effects);
+        }
+    }
+
+    /// When `R` calls for a rotation (none while one is already asked for).
+    fn age_deadline(&self) -> Option<Tai64N> {
+        let (age, first) = (self.age?, self.first_line?);
+        (!self.rotation_asked).then_some(Tai64N {
+            secs: first.secs.saturating_add(age),
+            nanos: first.nanos,
+        })
     }
 
     fn near_full(&self) -> bool {
@@ -276,8 +304,9 @@ impl Current {
         self.size.saturating_sub(NEAR_FULL).saturating_sub(self.bytes + 1)
     }
 
-    /// Writes part of the line, splitting only where current is exactly full.
-    fn put(&mut self, dir: usize, span: &Span, effects: &mut Effects) {
+    /// Writes part of the line, which came at `now`, splitting only where current is
+    /// exactly full.
+    fn put(&mut self, dir: usize, span: &Span, now: Tai64N, effects: &mut Effects) {
         if !self.in_line {
             self.in_line = true;
             if self.near_full() || (self.rotation_asked && self.bytes > 0) {
@@ -294,6 +323,18 @@ impl Current {
             effects.write(dir, span.at(at..at + n));
             self.bytes += n as u64;
             at += n;
+        }
+        if self.age.is_some() && self.first_line.is_none() && self.bytes > 0 {
+            self.first_line = Some(now);
+        }
+    }
+
+    /// Whole lines, `len` bytes, that came at `now` were written here (no rotation
+    /// due among them).
+    fn wrote_lines(&mut self, len: u64, now: Tai64N) {
+        self.bytes += len;
+        if self.age.is_some() && self.first_line.is_none() && len > 0 {
+            self.first_line = Some(now);
         }
     }
 
@@ -319,7 +360,8 @@ enum State {
 /// The line machine for one script.
 #[derive(Clone, Debug)]
 pub struct Lines {
-    timestamp: bool,
+    /// With a timestamp action: what makes the stamps.
+    stamper: Option<Stamper>,
     actions: Vec<Action>,
     /// Whether any action looks at a line's text (patterns, `e`, `=`).
     reads_text: bool,
@@ -328,8 +370,8 @@ pub struct Lines {
     status_files: usize,
     prefix: Vec<u8>,
     state: State,
-    /// The last label made (with the space after it), and its time.
-    label: Option<(Tai64N, [u8; LABEL_LEN + 1])>,
+    /// When the input being taken came.
+    now: Tai64N,
 }
 
 impl Lines {
@@ -344,10 +386,12 @@ impl Lines {
                 bytes: b,
                 in_line: false,
                 rotation_asked: false,
+                age: d.age,
+                first_line: None,
             })
             .collect();
         Lines {
-            timestamp: script.timestamp,
+            stamper: script.stamp.map(|kind| Stamper::new(kind, Zone::UTC)),
             reads_text: script.actions.iter().any(|a| !matches!(a, Action::Dir(_))),
             actions: script.actions.clone(),
             currents,
@@ -355,8 +399,35 @@ impl Lines {
             status_files: script.status_files.len(),
             prefix: Vec::with_capacity(PREFIX_MAX),
             state: State::Idle,
-            label: None,
+            now: Tai64N { secs: 0, nanos: 0 },
         }
+    }
+
+    /// Local time's zone for the stamps (UTC until told).
+    pub fn set_zone(&mut self, zone: Zone) {
+        if let Some(stamper) = &mut self.stamper {
+            *stamper = Stamper::new(stamper.kind(), zone);
+        }
+    }
+
+    /// The time is `now`: each current that `R` says is old enough is rotated
+    /// (at the end of the line being written to it), and a current resumed
+    /// non-empty starts its age.
+    pub fn tick(&mut self, now: Tai64N, effects: &mut Effects) {
+        effects.clear(self.currents.len(), self.status_files);
+        for (dir, c) in self.currents.iter_mut().enumerate() {
+            if c.age.is_some() && c.first_line.is_none() && c.bytes > 0 {
+                c.first_line = Some(now);
+            }
+            if c.age_deadline().is_some_and(|due| due <= now) {
+                c.ask_rotation(dir, effects);
+            }
+        }
+    }
+
+    /// When [`Lines::tick`] has something to do next, if ever.
+    pub fn deadline(&self) -> Option<Tai64N> {
+        self.currents.iter().filter_map(Current::age_deadline).min()
     }
 
     /// Empties `effects`: a call that asks for nothing.
@@ -375,7 +446,7 @@ impl Lines {
     /// processor makes it wait. With `t`, each byte may start a line and bring a
     /// label; the first 1000 bytes of a line not yet decided are still to be written.
     pub fn input_before_rotation(&self) -> u64 {
-        let per_byte = if self.timestamp { LABEL_LEN as u64 + 2 } else { 1 };
+        let per_byte = self.stamper.as_ref().map_or(1, |s| s.longest() as u64 + 1);
         let undecided = match self.state {
             State::Prefix => self.prefix.len() as u64,
             State::Idle | State::Tail => 0,
@@ -393,6 +464,7 @@ impl Lines {
     /// share that time's label (with `t`). `effects` gets what is to be done.
     pub fn feed(&mut self, input: &[u8], now: Tai64N, effects: &mut Effects) {
         effects.clear(self.currents.len(), self.status_files);
+        self.now = now;
         let mut at = 0;
         while at < input.len() {
             let rest = &input[at..];
@@ -400,7 +472,7 @@ impl Lines {
                 State::Idle => {
                     let taken = if !self.reads_text {
                         self.write_run(input, at, now, effects)
-                    } else if !self.timestamp {
+                    } else if self.stamper.is_none() {
                         self.decide_run(input, at, effects)
                     } else {
                         0
@@ -410,9 +482,9 @@ impl Lines {
                         continue;
                     }
                     self.prefix.clear();
-                    if self.timestamp {
-                        let label = self.label(now);
-                        self.prefix.extend_from_slice(&label);
+                    if let Some(stamper) = &mut self.stamper {
+                        let (stamp, len) = stamper.stamp(now);
+                        self.prefix.extend_from_slice(&stamp[..len]);
                     }
                     self.state = State::Prefix;
                 }
@@ -462,18 +534,6 @@ impl Lines {
         }
     }
 
-    /// The label of `time`, with the space that follows it.
-    fn label(&mut self, time: Tai64N) -> [u8; LABEL_LEN + 1] {
-        match self.label {
-            Some((last, label)) if last == time => label,
-            _ => {
-                let mut label = [b' '; LABEL_LEN + 1];
-                label[..LABEL_LEN].copy_from_slice(&time.to_label());
-                self.label.insert((time, label)).1
-            }
-        }
-    }
-
     /// Between lines, when every line goes to every directory: writes the whole
     /// lines at `input[at..]`'s start that no rotation comes between, each with its
     /// label (`t`), and returns how many bytes of input that took. Without `t`
@@ -481,30 +541,30 @@ impl Lines {
     fn write_run(&mut self, input: &[u8], at: usize, now: Tai64N, effects: &mut Effects) -> usize {
         let rest = &input[at..];
         let mut room = self.currents.iter().map(Current::room).min().unwrap_or(u64::MAX);
-        if !self.timestamp {
+        let Some(stamper) = &mut self.stamper else {
             let window = &rest[..rest.len().min(usize::try_from(room).unwrap_or(usize::MAX))];
             let Some(last) = memchr::memrchr(b'\n', window) else {
                 return 0;
             };
             for (dir, c) in self.currents.iter_mut().enumerate() {
                 effects.write(dir, Span::Input(at..at + last + 1));
-                c.bytes += last as u64 + 1;
+                c.wrote_lines(last as u64 + 1, now);
             }
             return last + 1;
-        }
+        };
         let mut taken = 0;
         while let Some(end) = memchr::memchr(b'\n', &rest[taken..]) {
             let line = &rest[taken..=taken + end];
-            let len = (LABEL_LEN + 1 + line.len()) as u64;
+            let (stamp, stamp_len) = stamper.stamp(now);
+            let len = (stamp_len + line.len()) as u64;
             if len > room {
                 break;
             }
             room -= len;
-            let label = self.label(now);
-            let span = effects.make_labelled(&label, line);
+            let span = effects.make_stamped(stamp, stamp_len, line);
             for (dir, c) in self.currents.iter_mut().enumerate() {
                 effects.write(dir, span.clone());
-                c.bytes += len;
+                c.wrote_lines(len, now);
             }
             taken += end + 1;
         }
@@ -552,11 +612,7 @@ impl Lines {
     pub fn rotate_all(&mut self, effects: &mut Effects) {
         effects.clear(self.currents.len(), self.status_files);
         for (dir, c) in self.currents.iter_mut().enumerate() {
-            if c.in_line {
-                c.rotation_asked = true;
-            } else if c.bytes > 0 {
-                c.rotate(dir, effects);
-            }
+            c.ask_rotation(dir, effects);
         }
     }
 
@@ -569,7 +625,7 @@ impl Lines {
     fn write_selected(&mut self, span: &Span, effects: &mut Effects) {
         for (dir, c) in self.currents.iter_mut().enumerate() {
             if self.selected[dir] {
-                c.put(dir, span, effects);
+                c.put(dir, span, self.now, effects);
             }
         }
     }
@@ -592,7 +648,7 @@ mod tests {
     /// The effects of feeding `reads` one after the other (each at its own time),
     /// then the end of input, written out with the bytes they name.
     fn story(args: &[&str], start: &[u64], reads: &[&[u8]]) -> String {
-        let mut lines = Lines::new(&parse(args), start);
+        let mut lines = Lines::new(&parse(args).expect("a script"), start);
         let mut effects = Effects::new();
         let mut out = String::new();
         let show = |effects: &Effects, input: &[u8], out: &mut String| {

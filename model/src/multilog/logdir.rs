@@ -33,7 +33,7 @@
 //! - start-up resumes a `current` closed cleanly (owner-execute bit set at the end of
 //!   input); any other `current` was being written at a crash and is kept as `.u`.
 
-use super::rotation::{finished_name, to_remove};
+use super::rotation::{finished_name, to_remove, to_trim};
 use crate::tai64::Tai64N;
 
 /// How long upstream pauses after every warning before it tries again (nanoseconds).
@@ -99,6 +99,9 @@ pub enum Call {
     Remove(Vec<u8>),
     /// List the directory: answered with [`Answer::Listing`].
     List,
+    /// List the directory with each entry's size (lstat): answered with
+    /// [`Answer::Sizes`]. Only with a cap on the old files' total (`S`).
+    ListSizes,
     /// Open `state` (write, truncate, create, 0644), empty, and close it.
     EmptyState,
     /// Fork the processor: in the child, `previous` on fd 0, `processed` truncated on
@@ -122,6 +125,9 @@ pub enum Answer {
     },
     /// The directory's entries (`.` and `..` or not), in the order read.
     Listing(Vec<Vec<u8>>),
+    /// The directory's entries and their sizes, in the order read (one that vanished
+    /// while it was listed left out).
+    Sizes(Vec<(Vec<u8>, u64)>),
     Forked(u32),
     Exited(i32),
     /// Killed by a signal. `errno` is what errno held then: upstream prints it.
@@ -183,7 +189,7 @@ pub enum Step {
     Discard(File),
     /// Give `file` a name of its own, `@<label>.<code>`, then keep at most num−1 such
     /// files (spec 11.7): stat; link if it has one link; unlink; list and remove the
-    /// oldest until they fit.
+    /// oldest until they fit. With `S`, then the oldest until their total fits.
     Finish(File, u8),
     /// Create an empty `state`.
     EmptyState,
@@ -309,6 +315,10 @@ enum Sub {
     List,
     /// Finish: removing the oldest.
     Remove(Vec<u8>),
+    /// Finish, with `S`: adding up the old files' sizes.
+    Sizes,
+    /// Finish, with `S`: removing the oldest while they hold too much.
+    Trim(Vec<u8>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -409,7 +419,8 @@ fn call(pos: &Pos) -> Call {
         (Sub::Link(name), Finish(file, _)) => Call::Link(file, *name),
         (Sub::Unlink, Finish(file, _)) => Call::Unlink(file),
         (Sub::List, _) => Call::List,
-        (Sub::Remove(name), _) => Call::Remove(name.clone()),
+        (Sub::Remove(name) | Sub::Trim(name), _) => Call::Remove(name.clone()),
+        (Sub::Sizes, _) => Call::ListSizes,
         _ => unreachable!("no such call"),
     }
 }
@@ -425,6 +436,8 @@ pub struct LogDir {
     /// As the script names it: messages show it.
     path: Vec<u8>,
     num: u64,
+    /// `S`: the most the old files may hold in total.
+    total: Option<u64>,
     processor: bool,
     phase: Phase,
     /// The effect to hand out next.
@@ -434,11 +447,13 @@ pub struct LogDir {
 }
 
 impl LogDir {
-    /// The machine for directory `path` (spec 11.6); its first effect starts it up.
-    pub fn new(path: &[u8], num: u64, processor: bool) -> LogDir {
+    /// The machine for directory `path` (spec 11.6), keeping fewer than `num` old
+    /// files holding at most `total` bytes; its first effect starts it up.
+    pub fn new(path: &[u8], num: u64, total: Option<u64>, processor: bool) -> LogDir {
         let mut dir = LogDir {
             path: path.to_vec(),
             num,
+            total,
             processor,
             phase: Phase::Idle,
             effect: None,
@@ -699,12 +714,25 @@ impl LogDir {
                         let old = old.to_vec();
                         self.go(pos.with(Sub::Remove(old)))
                     }
+                    None if self.total.is_some() => self.go(pos.with(Sub::Sizes)),
                     None => self.next(pos),
                 }
             }
             // Whether it went or not, count again (as upstream: a file that cannot
             // be removed is tried again and again).
             (Finish(..), Sub::Remove(_), _) => self.go(pos.with(Sub::List)),
+            (Finish(..), Sub::Sizes, Ok(Answer::Sizes(files))) => {
+                let files: Vec<(&[u8], u64)> = files.iter().map(|(n, size)| (&n[..], *size)).collect();
+                match self.total.and_then(|cap| to_trim(&files, cap)) {
+                    Some(old) => {
+                        let old = old.to_vec();
+                        self.go(pos.with(Sub::Trim(old)))
+                    }
+                    None => self.next(pos),
+                }
+            }
+            // As for `n`: whether it went or not, add up again.
+            (Finish(..), Sub::Trim(_), _) => self.go(pos.with(Sub::Sizes)),
 
             // Steps of one call.
             (_, Sub::First, Ok(Answer::Done)) => self.next(pos),

@@ -8,3 +8,4 @@ pub mod pattern;
 pub mod rotation;
 pub mod script;
 pub mod session;
+pub mod stamp;

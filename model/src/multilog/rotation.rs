@@ -25,13 +25,32 @@ pub fn to_remove<'a>(names: &[&'a [u8]], num: u64) -> Option<&'a [u8]> {
     if count < num {
         return None;
     }
+    oldest(names.iter().copied())
+}
+
+/// The oldest old file among `names`, as `finish` finds it.
+fn oldest<'a>(names: impl Iterator<Item = &'a [u8]> + Clone) -> Option<&'a [u8]> {
     let mut oldest: &[u8] = b"@z";
-    for name in names.iter().filter(|n| is_old(n)) {
-        if *name < oldest {
+    for name in names.clone().filter(|n| is_old(n)) {
+        if name < oldest {
             oldest = &name[..25];
         }
     }
-    names.iter().copied().find(|n| is_old(n) && n.starts_with(oldest))
+    names.into_iter().find(|n| is_old(n) && n.starts_with(oldest))
+}
+
+/// With `S` (an extension, as s6-log's): which old file goes next while the old
+/// files (of `files`, names and sizes) hold more than `cap` bytes in total: the
+/// oldest, as for `n`. `None` once they fit.
+pub fn to_trim<'a>(files: &[(&'a [u8], u64)], cap: u64) -> Option<&'a [u8]> {
+    let total: u64 = files
+        .iter()
+        .filter(|(n, _)| is_old(n))
+        .fold(0u64, |sum, (_, size)| sum.saturating_add(*size));
+    if total <= cap {
+        return None;
+    }
+    oldest(files.iter().map(|(n, _)| *n))
 }
 
 #[cfg(test)]
@@ -65,5 +84,19 @@ mod tests {
     fn finished_names() {
         let label = *b"@400000005000000000000002";
         assert_eq!(&finished_name(&label, b's'), b"@400000005000000000000002.s");
+    }
+
+    #[test]
+    fn the_oldest_go_while_the_total_is_over_the_cap() {
+        let files: Vec<(&[u8], u64)> = vec![
+            (b"@400000005000000000000002.s", 300),
+            (b"current", 10_000),
+            (b"@400000005000000000000001.u", 200),
+            (b"@400000005000000000000003.s", 100),
+        ];
+        assert_eq!(to_trim(&files, 600), None);
+        assert_eq!(to_trim(&files, 599), Some(&b"@400000005000000000000001.u"[..]));
+        assert_eq!(to_trim(&files, 0), Some(&b"@400000005000000000000001.u"[..]));
+        assert_eq!(to_trim(&[], 0), None);
     }
 }

@@ -13,10 +13,16 @@
 //! SIGTERM ends multilog between lines: after it, the rest of the line being read
 //! is read a byte at a time, so that the next line stays unread for whoever reads
 //! the input next.
+//!
+//! With `R` (an extension), a current is rotated when its first line is old enough:
+//! the session says when ([`Session::deadline`]); multilog waits for input no longer
+//! than that and then tells the time ([`Event::Tick`]), before it reads more, so
+//! that the rotation holds no input.
 
 use super::lines::{Effects, Lines};
 use super::script::Script;
 use crate::tai64::Tai64N;
+use crate::tz::Zone;
 
 /// The most input read at a time: few system calls, memory near upstream's.
 pub const READ_MAX: usize = 32 * 1024;
@@ -33,6 +39,8 @@ pub enum Event<'a> {
     Alarm,
     /// SIGTERM: stop once the line being read has ended.
     Term,
+    /// The time now: at start, and whenever [`Session::deadline`] has passed.
+    Tick(Tai64N),
 }
 
 /// What multilog does next.
@@ -75,7 +83,18 @@ impl Session {
                 self.lines.nothing(effects);
                 self.stopping = true;
             }
+            Event::Tick(now) => self.lines.tick(now, effects),
         }
+    }
+
+    /// Local time's zone, for the timestamps that show it (UTC until told).
+    pub fn set_zone(&mut self, zone: Zone) {
+        self.lines.set_zone(zone);
+    }
+
+    /// When a [`Event::Tick`] is next due (only with `R`).
+    pub fn deadline(&self) -> Option<Tai64N> {
+        self.lines.deadline()
     }
 
     pub fn next(&self) -> Next {
@@ -153,7 +172,7 @@ mod tests {
     /// after `term_after` bytes (if any): what reached the directory, and how much
     /// input was taken.
     fn run(args: &[&str], input: &[u8], term_after: Option<usize>) -> (Vec<u8>, usize) {
-        let mut session = Session::new(&parse(args), &[0]);
+        let mut session = Session::new(&parse(args).expect("a script"), &[0]);
         let mut effects = Effects::new();
         let (mut written, mut taken, mut termed) = (Vec::new(), 0, false);
         let apply = |effects: &Effects, read: &[u8], written: &mut Vec<u8>| {
@@ -210,7 +229,7 @@ mod tests {
 
     #[test]
     fn sigalrm_rotates_between_reads() {
-        let mut session = Session::new(&parse(&["./d"]), &[10]);
+        let mut session = Session::new(&parse(&["./d"]).expect("a script"), &[10]);
         let mut effects = Effects::new();
         session.handle(Event::Alarm, &mut effects);
         assert_eq!(effects.list(), [Effect::Rotate(0)]);

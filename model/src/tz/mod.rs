@@ -115,6 +115,15 @@ impl Zone {
         }
     }
 
+    /// The offset east of UTC, in seconds, that [`Zone::localtime`] applies at `t`
+    /// (a zone's leap seconds aside): `tm_gmtoff`. `None` where `localtime` fails.
+    pub fn utc_offset(&self, t: i64) -> Option<i64> {
+        match self {
+            Zone::File(f) | Zone::BorrowedRules { first: f, .. } => Some(f.offset_at(t)),
+            Zone::Posix(p) => Some(p.offset_at(t, &offtime(t, 0)?)),
+        }
+    }
+
     /// The zone glibc's `localtime` uses from its second call on, where that differs.
     pub fn after_first_call(&self) -> Option<Zone> {
         match self {

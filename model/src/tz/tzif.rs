@@ -256,7 +256,7 @@ impl TzFile {
     }
 
     /// The offset east of UTC at `t` (glibc's `__tzfile_compute`, before leap seconds).
-    fn offset_at(&self, t: i64) -> i64 {
+    pub(crate) fn offset_at(&self, t: i64) -> i64 {
         let type_offset = |i: usize| i64::from(self.types[i].offset);
         let last_transition_type = || type_offset(usize::from(*self.type_idxs.last().unwrap_or(&0)));
         match (self.transitions.first(), self.transitions.last()) {
