@@ -3,6 +3,10 @@
 //! time, on 10 kB lines; `cat > file` on the same input, fed the same way, for scale
 //! (fed a line per write, the writer's system calls bound both); peak resident
 //! memory. Every run's log is checked complete before its time counts.
+//!
+//! Then `t`'s time against the floor no durable logger can beat (the bytes it logged
+//! written into a new file and synced once), and the stamps 0.76 lacks (`d`, `i`,
+//! `T`) against upstream's `t`.
 
 use crate::Sides;
 use std::fs::File;
@@ -38,8 +42,29 @@ fn without_debug(input: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// The old files in order, then current, with labels cut off if `labelled`.
-fn logged(dir: &Path, labelled: bool) -> Vec<u8> {
+/// The shapes of the stamps on a line, byte by byte: `9` is a digit, `x` a lowercase
+/// hex digit, `+` a sign, anything else itself.
+const TAI64N: &[u8] = b"@xxxxxxxxxxxxxxxxxxxxxxxx ";
+/// `d`: local time, as tai64nlocal prints it.
+const LOCAL: &[u8] = b"9999-99-99 99:99:99.999999999 ";
+/// `i`: RFC 3339, local time with its offset.
+const RFC3339: &[u8] = b"9999-99-99T99:99:99.999999999+99:99 ";
+/// `T`: seconds since 1970 (ten digits from 2001 to 2286) and microseconds.
+const UNIX: &[u8] = b"9999999999.999999 ";
+
+fn shaped(stamp: &[u8], shape: &[u8]) -> bool {
+    stamp.len() == shape.len()
+        && stamp.iter().zip(shape).all(|(&c, &s)| match s {
+            b'9' => c.is_ascii_digit(),
+            b'x' => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+            b'+' => c == b'+' || c == b'-',
+            _ => c == s,
+        })
+}
+
+/// The old files in order, then current, with each line's stamp of shape `stamp`
+/// cut off; a line without one is fatal.
+fn logged(dir: &Path, stamp: Option<&[u8]>) -> Vec<u8> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| {
             d.flatten()
@@ -57,11 +82,18 @@ fn logged(dir: &Path, labelled: bool) -> Vec<u8> {
         .iter()
         .flat_map(|p| std::fs::read(p).unwrap_or_default())
         .collect();
-    if !labelled {
-        return all;
-    }
+    let Some(shape) = stamp else { return all };
     all.split_inclusive(|&c| c == b'\n')
-        .flat_map(|l| l[26..].to_vec())
+        .flat_map(|l| match l.split_at_checked(shape.len()) {
+            Some((stamp, rest)) if shaped(stamp, shape) => rest,
+            _ => panic!(
+                "{}: a line without a stamp shaped {:?}: {:?}",
+                dir.display(),
+                String::from_utf8_lossy(shape),
+                String::from_utf8_lossy(l)
+            ),
+        })
+        .copied()
         .collect()
 }
 
@@ -171,6 +203,40 @@ fn smaps_rss(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// A run of `program` with `script`, in `dir`: its log, `dir/main`, must hold
+/// `want` with a stamp of shape `stamp` on each line.
+fn checked(
+    program: &Path,
+    script: &[&str],
+    input: &Path,
+    feed: Feed,
+    dir: &Path,
+    stamp: Option<&[u8]>,
+    want: &[u8],
+) -> (Duration, u64) {
+    let _ = std::fs::remove_dir_all(dir.join("main"));
+    let mut command = Command::new(program);
+    command.args(script);
+    let measured = run(command, input, feed, dir);
+    assert!(
+        logged(&dir.join("main"), stamp) == want,
+        "{script:?}: the log is not complete"
+    );
+    measured
+}
+
+/// The floor: `dir/floor.in` fed from a file to `dd`, which writes it into a new
+/// file in 1 MB writes and syncs that once.
+fn floor(dir: &Path) -> Duration {
+    let _ = std::fs::remove_file(dir.join("floor.out"));
+    let mut command = Command::new("dd");
+    command.args(["of=floor.out", "bs=1M", "conv=fsync"]);
+    let (time, _) = run(command, &dir.join("floor.in"), Feed::File, dir);
+    let len = |name| std::fs::metadata(dir.join(name)).expect("floor").len();
+    assert_eq!(len("floor.out"), len("floor.in"), "dd copied everything");
+    time
+}
+
 fn median<T: Ord + Copy>(mut v: Vec<T>) -> T {
     v.sort();
     v[v.len() / 2]
@@ -184,15 +250,15 @@ pub fn run_all(sides: &Sides, runs: usize) {
     let long = dir.join("long");
     std::fs::write(&long, log_lines(20_000, Some(10_000))).expect("input");
 
-    // (label, script, input, feed, what the log must hold)
+    // (label, script, input, feed, the stamp on each line, what the log must hold)
     type Check = fn(&[u8]) -> Vec<u8>;
-    let cases: [(&str, &[&str], &Path, Feed, bool, Check); 6] = [
+    let cases: [(&str, &[&str], &Path, Feed, Option<&[u8]>, Check); 6] = [
         (
             "t s16777215 n20 ./main",
             &["t", "s16777215", "n20", "./main"],
             &short,
             Feed::File,
-            true,
+            Some(TAI64N),
             |i| i.to_vec(),
         ),
         (
@@ -200,7 +266,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
             &["s16777215", "n20", "./main"],
             &short,
             Feed::File,
-            false,
+            None,
             |i| i.to_vec(),
         ),
         (
@@ -208,7 +274,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
             &["-*DEBUG*", "e", "s16777215", "n20", "./main"],
             &short,
             Feed::File,
-            false,
+            None,
             without_debug,
         ),
         (
@@ -216,7 +282,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
             &["t", "s16777215", "n20", "./main"],
             &short,
             Feed::LinePerWrite,
-            true,
+            Some(TAI64N),
             |i| i.to_vec(),
         ),
         (
@@ -224,7 +290,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
             &["s16777215", "n20", "./main"],
             &long,
             Feed::File,
-            false,
+            None,
             |i| i.to_vec(),
         ),
         (
@@ -232,7 +298,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
             &["t", "s16777215", "n20", "./main"],
             &long,
             Feed::File,
-            true,
+            Some(TAI64N),
             |i| i.to_vec(),
         ),
     ];
@@ -245,6 +311,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
         conformance::programs::Ours::Installed(d) => std::os::unix::fs::symlink(d.join("multilog"), &ours),
     }
     .expect("link to our multilog");
+    let upstream = sides.reference.dir.join("multilog");
 
     println!(
         "\nmultilog: median of {runs} alternating runs; throughput in MB/s; peak resident memory in kB (smaps at exit)"
@@ -253,26 +320,27 @@ pub fn run_all(sides: &Sides, runs: usize) {
         "| script | input MB | ours | ours, slowest–fastest run | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (label, script, input, feed, labelled, expected) in cases {
+    // The first row's (`t`, fed from a file) runs alternate with the floor's too:
+    // ours' and the floor's median times.
+    let (mut t_time, mut floor_times) = (Duration::ZERO, Vec::new());
+    for (row, (label, script, input, feed, stamp, expected)) in cases.into_iter().enumerate() {
         let size = std::fs::metadata(input).expect("input").len() as f64 / 1e6;
         let want = expected(&std::fs::read(input).expect("input"));
         let (mut times, mut rss) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
         let mut cat = Vec::new();
         for _ in 0..runs {
-            for side in 0..2 {
-                let _ = std::fs::remove_dir_all(dir.join("main"));
-                let mut command = match side {
-                    0 => Command::new(&ours),
-                    _ => Command::new(sides.reference.dir.join("multilog")),
-                };
-                command.args(script);
-                let (t, kb) = run(command, input, feed, &dir);
-                assert!(
-                    logged(&dir.join("main"), labelled) == want,
-                    "{label}: the log is not complete"
-                );
+            for (side, program) in [&ours, &upstream].into_iter().enumerate() {
+                let (t, kb) = checked(program, script, input, feed, &dir, stamp, &want);
                 times[side].push(t);
                 rss[side].push(kb);
+                if row == 0 && side == 0 && floor_times.is_empty() {
+                    // The floor's input: the bytes (stamps and all) ours logged.
+                    let bytes = logged(&dir.join("main"), None);
+                    std::fs::write(dir.join("floor.in"), bytes).expect("floor");
+                }
+            }
+            if row == 0 {
+                floor_times.push(floor(&dir));
             }
             // Into a new file, as multilog writes into a new directory.
             let _ = std::fs::remove_file(dir.join("cat.out"));
@@ -284,6 +352,9 @@ pub fn run_all(sides: &Sides, runs: usize) {
         // how much the disk moved during the runs.
         let slowest = size / times[0].iter().max().expect("runs").as_secs_f64();
         let fastest = size / times[0].iter().min().expect("runs").as_secs_f64();
+        if row == 0 {
+            t_time = median(times[0].clone());
+        }
         let [o, u] = times.map(|t| size / median(t).as_secs_f64());
         let c = size / median(cat).as_secs_f64();
         let [ro, ru] = rss.map(median);
@@ -292,6 +363,54 @@ pub fn run_all(sides: &Sides, runs: usize) {
             o / u,
             o / c,
             ro as f64 / ru as f64
+        );
+    }
+
+    let floor_time = median(floor_times);
+    let floor_mb = std::fs::metadata(dir.join("floor.in")).expect("floor").len() as f64 / 1e6;
+    println!(
+        "\nmultilog `t` against the floor, time_t / time_floor: {:.2} (ours `t s16777215 n20 ./main` {:.3} s; the floor {:.3} s: the {floor_mb:.0} MB ours logged, fed from a file to `dd of=floor.out bs=1M conv=fsync`, a new file synced once; medians of {runs}, alternating with the first row's runs)",
+        t_time.as_secs_f64() / floor_time.as_secs_f64(),
+        t_time.as_secs_f64(),
+        floor_time.as_secs_f64()
+    );
+
+    // Stamps 0.76 lacks (it would ignore the letter): ours with each against
+    // upstream's `t`, on the same input.
+    let stamps: [(&str, &[u8]); 3] = [("d", LOCAL), ("i", RFC3339), ("T", UNIX)];
+    let upstream_script = ["t", "s16777215", "n20", "./main"];
+    let size = std::fs::metadata(&short).expect("input").len() as f64 / 1e6;
+    let want = std::fs::read(&short).expect("input");
+    println!(
+        "\nmultilog stamps upstream lacks: ours with the script against upstream's `{}` on the same input; median of {runs} alternating runs; throughput in MB/s",
+        upstream_script.join(" ")
+    );
+    println!("| script | input MB | ours | ours, slowest–fastest run | upstream `t` | ours/upstream `t` |");
+    println!("|---|---|---|---|---|---|");
+    for (letter, shape) in stamps {
+        let script = [letter, "s16777215", "n20", "./main"];
+        let mut times = [Vec::new(), Vec::new()];
+        for _ in 0..runs {
+            let (t, _) = checked(&ours, &script, &short, Feed::File, &dir, Some(shape), &want);
+            times[0].push(t);
+            let (t, _) = checked(
+                &upstream,
+                &upstream_script,
+                &short,
+                Feed::File,
+                &dir,
+                Some(TAI64N),
+                &want,
+            );
+            times[1].push(t);
+        }
+        let slowest = size / times[0].iter().max().expect("runs").as_secs_f64();
+        let fastest = size / times[0].iter().min().expect("runs").as_secs_f64();
+        let [o, u] = times.map(|t| size / median(t).as_secs_f64());
+        println!(
+            "| {} | {size:.0} | {o:.0} | {slowest:.0}–{fastest:.0} | {u:.0} | {:.2}x |",
+            script.join(" "),
+            o / u
         );
     }
 }
