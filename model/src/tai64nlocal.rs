@@ -193,7 +193,9 @@ fn convert(value: Value, zone: &Zone, cached: &mut Option<(i64, Vec<u8>)>, out: 
             let Some(tm) = zone.localtime(t) else {
                 return false;
             };
-            let mut text = Vec::with_capacity(32);
+            // The last second's buffer is reused: a new second allocates nothing.
+            let mut text = cached.take().map(|(_, text)| text).unwrap_or_default();
+            text.clear();
             // C adds 1900 in int and passes the result to an unsigned long.
             push_decimal(&mut text, 1900i32.wrapping_add(tm.year) as i64 as u64, 1);
             for (separator, field) in [

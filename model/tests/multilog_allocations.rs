@@ -58,6 +58,10 @@ fn reads_after_the_first_allocate_nothing() {
         &["t", "s4096", "./a", "./b"],
         &["t", "-*DEBUG*", "e", "s4096", "./a"],
         &["+*", "=status", "s5000", "./a", "-line 1*", "./b"],
+        &["T", "s4096", "./a"],
+        &["d", "-*DEBUG*", "s4096", "./a"],
+        &["i", "s4096", "./a", "./b"],
+        &["m", "s4096", "R60", "S10000", "./a"],
     ] {
         let script = parse(args).expect("a script");
         let mut lines = Lines::new(&script, &vec![0; script.dirs.len()]);

@@ -82,9 +82,12 @@ impl Stamper {
                 put(decimal(&mut [0; 20], u64::from(time.nanos / 1000), 6));
             }
             Stamp::Local | Stamp::LocalMillis | Stamp::Rfc3339 => {
+                // The label and the end of a line, in one piece: nothing held.
+                let mut line = [b'\n'; LABEL_LEN + 2];
+                line[..LABEL_LEN].copy_from_slice(&time.to_label());
+                line[LABEL_LEN] = b' ';
                 self.local.clear();
-                self.localizer.feed(&time.to_label(), &mut self.local);
-                self.localizer.feed(b" \n", &mut self.local);
+                self.localizer.feed(&line, &mut self.local);
                 let local = &self.local[..self.local.len() - 2];
                 let converted = local.first() != Some(&b'@');
                 let offset = self.zone.utc_offset(time.unix_secs());
@@ -141,4 +144,145 @@ fn rfc3339_offset(offset: i64) -> [u8; 6] {
         b'0' + m / 10,
         b'0' + m % 10,
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tz::offtime;
+    use proptest::prelude::*;
+
+    fn new_york() -> Zone {
+        Zone::from_env(Some(b"EST5EDT,M3.2.0,M11.1.0"), None, &mut |_| None)
+    }
+
+    fn stamp(kind: Stamp, zone: Zone, unix: i64, micros: u32) -> String {
+        let mut stamper = Stamper::new(kind, zone);
+        let (text, len) = stamper.stamp(Tai64N::from_unix_micros(unix, micros));
+        String::from_utf8(text[..len].to_vec()).expect("text")
+    }
+
+    /// What tai64nlocal prints for the label of this time.
+    fn tai64nlocal(zone: Zone, time: Tai64N) -> String {
+        let mut out = Vec::new();
+        Localizer::new(zone).feed(&[&time.to_label()[..], b" "].concat(), &mut out);
+        String::from_utf8(out).expect("text")
+    }
+
+    #[test]
+    fn each_kind_in_utc() {
+        // 2023-11-14 22:13:20 UTC.
+        let t = 1_700_000_000;
+        assert_eq!(
+            stamp(Stamp::Tai64n, Zone::UTC, t, 42),
+            "@400000006553f10a0000a604 "
+        );
+        assert_eq!(stamp(Stamp::Unix, Zone::UTC, t, 42), "1700000000.000042 ");
+        assert_eq!(stamp(Stamp::Unix, Zone::UTC, 5, 999_999), "5.999999 ");
+        assert_eq!(
+            stamp(Stamp::Local, Zone::UTC, t, 42),
+            "2023-11-14 22:13:20.000042500 "
+        );
+        assert_eq!(
+            stamp(Stamp::LocalMillis, Zone::UTC, t, 123_456),
+            "2023-11-14 22:13:20.123 "
+        );
+        assert_eq!(
+            stamp(Stamp::Rfc3339, Zone::UTC, t, 42),
+            "2023-11-14T22:13:20.000042500+00:00 "
+        );
+    }
+
+    #[test]
+    fn local_time_across_a_dst_change() {
+        // 2026-03-08 06:59:59 UTC is 01:59:59 EST; two seconds later, 03:00:01 EDT.
+        let before = 1_772_953_199;
+        assert_eq!(
+            stamp(Stamp::Local, new_york(), before, 0),
+            "2026-03-08 01:59:59.000000500 "
+        );
+        assert_eq!(
+            stamp(Stamp::Rfc3339, new_york(), before, 0),
+            "2026-03-08T01:59:59.000000500-05:00 "
+        );
+        assert_eq!(
+            stamp(Stamp::Rfc3339, new_york(), before + 2, 0),
+            "2026-03-08T03:00:01.000000500-04:00 "
+        );
+        assert_eq!(
+            stamp(Stamp::LocalMillis, new_york(), before + 2, 999_999),
+            "2026-03-08 03:00:01.999 "
+        );
+        let kolkata = Zone::from_env(Some(b"IST-5:30"), None, &mut |_| None);
+        assert_eq!(
+            stamp(Stamp::Rfc3339, kolkata, before, 0),
+            "2026-03-08T12:29:59.000000500+05:30 "
+        );
+    }
+
+    #[test]
+    fn a_time_local_time_cannot_show_gets_its_label() {
+        let time = Tai64N {
+            secs: u64::MAX,
+            nanos: 0,
+        };
+        for kind in [Stamp::Local, Stamp::LocalMillis, Stamp::Rfc3339] {
+            let mut stamper = Stamper::new(kind, Zone::UTC);
+            let (text, len) = stamper.stamp(time);
+            assert_eq!(&text[..len], b"@ffffffffffffffff00000000 ", "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_stamp_is_made_once_per_time() {
+        let mut stamper = Stamper::new(Stamp::Local, new_york());
+        let a = Tai64N::from_unix_micros(1_772_953_199, 1);
+        let b = Tai64N::from_unix_micros(1_772_953_201, 1);
+        let first = stamper.stamp(a).0[..30].to_vec();
+        assert_eq!(stamper.stamp(a).0[..30], first[..]);
+        assert_ne!(stamper.stamp(b).0[..30], first[..]);
+    }
+
+    fn zones() -> Vec<Zone> {
+        let read = &mut |p: &[u8]| std::fs::read(std::ffi::OsStr::new(std::str::from_utf8(p).ok()?)).ok();
+        vec![
+            Zone::UTC,
+            new_york(),
+            Zone::from_env(Some(b"America/New_York"), None, read),
+            Zone::from_env(Some(b"Australia/Lord_Howe"), None, read),
+            Zone::from_env(None, None, read),
+        ]
+    }
+
+    proptest! {
+        /// `d` is what tai64nlocal prints for the label; `m` cuts it to the
+        /// millisecond; `i` is `d` with a `T` and the offset that turns the UTC time
+        /// into the local one shown.
+        #[test]
+        fn local_stamps_are_tai64nlocals_text(
+            unix in 0i64..4_102_444_800,
+            micros in 0u32..1_000_000,
+            which in 0usize..5,
+        ) {
+            let zone = zones().swap_remove(which);
+            let time = Tai64N::from_unix_micros(unix, micros);
+            let d = stamp(Stamp::Local, zone.clone(), unix, micros);
+            prop_assert_eq!(&d, &tai64nlocal(zone.clone(), time));
+            let m = stamp(Stamp::LocalMillis, zone.clone(), unix, micros);
+            prop_assert_eq!(&m, &format!("{} ", &d[..23]));
+            let i = stamp(Stamp::Rfc3339, zone.clone(), unix, micros);
+            prop_assert_eq!(&i[..i.len() - 7], &d[..d.len() - 1].replacen(' ', "T", 1));
+            let offset = &i[i.len() - 7..i.len() - 1];
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let (h, min): (i64, i64) = (offset[1..3].parse().unwrap(), offset[4..6].parse().unwrap());
+            let shown = offtime(unix, sign * (h * 3600 + min * 60)).expect("a time");
+            let wall = format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+                shown.year + 1900, shown.mon + 1, shown.mday, shown.hour, shown.min, shown.sec
+            );
+            prop_assert_eq!(&d[..19], &wall[..]);
+            let t = stamp(Stamp::Unix, zone, unix, micros);
+            prop_assert_eq!(t, format!("{unix}.{micros:06} "));
+        }
+    }
 }
