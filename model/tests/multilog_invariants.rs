@@ -11,6 +11,9 @@
 //!    written, and doubles none, with or without a processor;
 //! 6. no rotation comes within the input multilog may read next (so what it has
 //!    read is written before a rotation makes it wait).
+//! 7. `R` (an extension) rotates a current when its first line is old enough, never
+//!    sooner, never inside a line; `S` (checked with 5) keeps the old files' total
+//!    under its cap after every rotation.
 
 use model::multilog::lines::{self, ECHO_MAX, Effects, Lines, PREFIX_MAX, STATUS_LEN};
 use model::multilog::logdir::{Answer, Call, Effect, Input, LogDir, Now, PAUSE, Program};
@@ -1371,4 +1374,122 @@ fn a_total_cap_keeps_the_newest_that_fit() {
         "{:#?}",
         disk.log
     );
+}
+
+/// One step of a story for `R`: some input arriving, or the time told.
+#[derive(Clone, Debug)]
+enum Step {
+    Read(Vec<u8>),
+    Tick,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// 7. `R`: a tick rotates a non-empty current whose first line (the time of its
+    /// first write since the last rotation) is `age` old, at once between lines,
+    /// else right after the line's newline; it never rotates one younger; the
+    /// deadline is the earliest such time; a directory without `R` is never
+    /// rotated by a tick; and every line arrives once, in order.
+    #[test]
+    fn r_rotates_a_current_once_its_first_line_is_old_enough(
+        stamp in stamp_strategy(),
+        age in 1u64..4,
+        steps in proptest::collection::vec(
+            (prop_oneof![
+                3 => proptest::collection::vec(prop_oneof![Just(b'a'), Just(b'\n')], 1..40)
+                    .prop_map(Step::Read),
+                2 => Just(Step::Tick),
+            ], 0u64..2500),
+            1..40,
+        ),
+    ) {
+        let mut args = vec!["./plain".to_string(), format!("R{age}"), "./aged".to_string()];
+        if let Some(stamp) = stamp {
+            args.insert(0, stamp.into());
+        }
+        let script = parse(&args);
+        let mut lines = Lines::new(&script, &[0, 0]);
+        let mut effects = Effects::new();
+        let mut dirs = Dirs::new(2);
+        let mut now = Tai64N::from_unix_micros(1_700_000_000, 0);
+        // For the aged directory: when its current's first write came, and whether
+        // a rotation is owed at the next newline.
+        let (mut first, mut owed): (Option<Tai64N>, bool) = (None, false);
+        let mut input = Vec::new();
+        let later = |t: Tai64N, ms: u64| {
+            let nanos = u64::from(t.nanos) + ms * 1_000_000;
+            Tai64N { secs: t.secs + nanos / 1_000_000_000, nanos: (nanos % 1_000_000_000) as u32 }
+        };
+        let due = |first: Option<Tai64N>| first.map(|f| Tai64N { secs: f.secs + age, ..f });
+        for (step, ms) in steps {
+            now = later(now, ms);
+            let bytes = match &step {
+                Step::Read(bytes) => {
+                    lines.feed(bytes, now, &mut effects);
+                    input.extend_from_slice(bytes);
+                    bytes.clone()
+                }
+                Step::Tick => {
+                    lines.tick(now, &mut effects);
+                    let rotates = effects.list().contains(&lines::Effect::Rotate(1));
+                    let old = due(first).is_some_and(|d| d <= now) && !owed;
+                    prop_assert!(!effects.list().contains(&lines::Effect::Rotate(0)));
+                    if old && lines.between_lines() {
+                        prop_assert!(rotates, "an old current is kept at {:?}", now);
+                    } else if old {
+                        owed = true;
+                    } else {
+                        prop_assert!(!rotates, "a young current rotated at {:?}", now);
+                    }
+                    Vec::new()
+                }
+            };
+            // Follow the aged directory's writes and rotations.
+            let list = effects.list();
+            for (k, effect) in list.iter().enumerate() {
+                match effect {
+                    lines::Effect::Write { dir: 1, span } => {
+                        if first.is_none() {
+                            first = Some(now);
+                        }
+                        let written = effects.bytes(span, &bytes);
+                        if owed && written.contains(&b'\n') {
+                            prop_assert!(written.ends_with(b"\n"));
+                            let next = list[k + 1..].iter().find(|e| matches!(e,
+                                lines::Effect::Write { dir: 1, .. } | lines::Effect::Rotate(1)));
+                            prop_assert_eq!(next, Some(&lines::Effect::Rotate(1)), "owed, not rotated");
+                        }
+                    }
+                    lines::Effect::Rotate(1) => {
+                        first = None;
+                        owed = false;
+                    }
+                    _ => {}
+                }
+            }
+            dirs.apply(&effects, &bytes);
+            prop_assert_eq!(lines.deadline(), if owed { None } else { due(first) });
+        }
+        lines.finish(&mut effects);
+        dirs.apply(&effects, &[]);
+        // Every stamp of a kind has one length here (the seconds keep their digits).
+        let stamp_len = script.stamp.map_or(0, |kind| stamp_of(kind, now).len());
+        let stamped = |dir: usize| -> Vec<u8> {
+            let all: Vec<u8> = dirs.all_files(dir).into_iter().flatten().copied().collect();
+            all.split(|&c| c == b'\n')
+                .flat_map(|l| {
+                    [&l[stamp_len.min(l.len())..], b"\n"].concat()
+                })
+                .collect()
+        };
+        let mut want = input.clone();
+        if !want.is_empty() && !want.ends_with(b"\n") {
+            want.push(b'\n');
+        }
+        for dir in 0..2 {
+            let got = stamped(dir);
+            prop_assert_eq!(show(&got[..got.len() - 1]), show(&want));
+        }
+    }
 }
