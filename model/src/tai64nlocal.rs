@@ -218,7 +218,7 @@ fn convert(value: Value, zone: &Zone, cached: &mut Option<(i64, Vec<u8>)>, out: 
 }
 
 /// `n` in decimal, zero-padded to at least `width` digits.
-fn push_decimal(out: &mut Vec<u8>, mut n: u64, width: usize) {
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64, width: usize) {
     let mut buf = [b'0'; 20];
     let mut i = buf.len();
     loop {

@@ -8,7 +8,7 @@
 
 use super::script::Stamp;
 use crate::tai64::{LABEL_LEN, Tai64N};
-use crate::tai64nlocal::Localizer;
+use crate::tai64nlocal::{Localizer, push_decimal};
 use crate::tz::Zone;
 
 /// Room for the longest stamp and its space. No real clock makes one longer than
@@ -77,9 +77,11 @@ impl Stamper {
             Stamp::Tai64n => put(&time.to_label()),
             Stamp::Unix => {
                 // As encore's fmt_accustamp: unsigned seconds, six digits of microseconds.
-                put(decimal(&mut [0; 20], time.unix_secs() as u64, 1));
-                put(b".");
-                put(decimal(&mut [0; 20], u64::from(time.nanos / 1000), 6));
+                self.local.clear();
+                push_decimal(&mut self.local, time.unix_secs() as u64, 1);
+                self.local.push(b'.');
+                push_decimal(&mut self.local, u64::from(time.nanos / 1000), 6);
+                put(&self.local);
             }
             Stamp::Local | Stamp::LocalMillis | Stamp::Rfc3339 => {
                 // The label and the end of a line, in one piece: nothing held.
@@ -114,21 +116,6 @@ impl Stamper {
         self.text = text;
         self.len = len;
     }
-}
-
-/// `n` in decimal with at least `width` (at most 20) digits, written into `buf`.
-fn decimal(buf: &mut [u8; 20], mut n: u64, width: usize) -> &[u8] {
-    buf.fill(b'0');
-    let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    &buf[start.min(buf.len() - width)..]
 }
 
 /// `+hh:mm` or `-hh:mm` (seconds of an offset dropped, as RFC 3339 has none).
