@@ -23,9 +23,13 @@ pub struct Outcome {
     pub program: &'static str,
     pub name: String,
     pub divergence: Option<&'static str>,
-    /// Ours against the stored snapshot: upstream's, or ours for a divergence.
+    /// The extension's anchor, for an extension.
+    pub extension: Option<&'static str>,
+    /// Ours against the stored snapshot: upstream's, or ours for a divergence or an
+    /// extension.
     pub snapshot: Verdict,
-    /// Ours against upstream, now; for a divergence, upstream against its snapshot.
+    /// Ours against upstream, now; for a divergence or an extension, upstream against
+    /// its snapshot.
     pub live: Verdict,
     pub ours: Option<String>,
     pub reference: Option<String>,
@@ -63,7 +67,7 @@ pub fn check(harness: &Harness, scenario: &Scenario) -> Outcome {
 }
 
 /// As [`check`], first handing `record` each transcript that has a snapshot of its
-/// own (upstream's, and ours for a divergence) with the snapshot's name, so that a
+/// own (upstream's, and ours for a divergence or an extension) with the snapshot's name, so that a
 /// test can verify or record it with insta before the comparisons read it.
 pub fn check_recording(
     harness: &Harness,
@@ -78,7 +82,7 @@ pub fn check_recording(
     if let Ok(r) = &reference {
         record(&scenario.snapshot_name(), r);
     }
-    if let (Some(_), Ok(o)) = (scenario.divergence, &ours) {
+    if let (true, Ok(o)) = (scenario.has_own_snapshot(), &ours) {
         record(&scenario.divergence_snapshot_name(), o);
     }
     let upstream_snapshot = snapshot::read(&scenario.snapshot_name());
@@ -107,8 +111,8 @@ pub fn check_recording(
             (Verdict::NotRun(describe(e)), Verdict::NotRun(describe(e)))
         }
         (Err(e), _) => (Verdict::Fail(describe(e)), Verdict::Fail(describe(e))),
-        (Ok(o), r) => match scenario.divergence {
-            None => (
+        (Ok(o), r) => match scenario.has_own_snapshot() {
+            false => (
                 compare(upstream_snapshot.as_deref(), o, "upstream's transcript"),
                 match r {
                     Ok(r) => compare(Some(r), o, "upstream's transcript"),
@@ -116,7 +120,7 @@ pub fn check_recording(
                     Err(e) => Verdict::NotRun(describe(e)),
                 },
             ),
-            Some(_) => (
+            true => (
                 compare(
                     snapshot::read(&scenario.divergence_snapshot_name()).as_deref(),
                     o,
@@ -133,6 +137,7 @@ pub fn check_recording(
         program: scenario.program,
         name: scenario.name.clone(),
         divergence: scenario.divergence,
+        extension: scenario.extension,
         snapshot,
         live,
         ours: ours.ok(),

@@ -32,8 +32,7 @@ fn main() -> ExitCode {
         "{}",
         conformance::report::markdown(harness.reference.as_ref(), &outcomes)
     );
-    let (_, failed, _, _) = conformance::report::counts(&outcomes);
-    if failed == 0 {
+    if conformance::report::counts(&outcomes).failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -30,6 +30,16 @@ pub struct Step {
 /// never came; a transcript holding it is a failure, never a match.
 pub const WAIT_FAILED: &str = "timed out waiting for";
 
+/// Where an extension's behaviour comes from, as its man page says: another
+/// implementation it follows, or `new` for one of ours.
+pub const EXTENSION_ANCHORS: [&str; 5] = [
+    "daemontools-encore",
+    "s6-log",
+    "runit's svlogd",
+    "sagredo's daemontools",
+    "new",
+];
+
 #[derive(Clone, Debug)]
 pub struct Scenario {
     /// The program the scenario is about (its row in the report).
@@ -46,6 +56,11 @@ pub struct Scenario {
     /// A deliberate divergence (DESIGN.md): ours is compared with its own snapshot,
     /// and upstream's run with upstream's.
     pub divergence: Option<&'static str>,
+    /// An extension (one of [`EXTENSION_ANCHORS`]: where the behaviour comes from):
+    /// behaviour upstream does not have, so, as for a divergence, ours is compared
+    /// with its own snapshot and upstream's run with upstream's; the report counts
+    /// extensions apart from divergences.
+    pub extension: Option<&'static str>,
     /// Whether regular files' contents appear in the transcript (else size and hash).
     pub show_contents: bool,
     /// Whether the steps use `$UPSTREAM/<program>`, upstream's programs in both runs
@@ -71,6 +86,7 @@ impl Scenario {
             norms: Vec::new(),
             pinned: Vec::new(),
             divergence: None,
+            extension: None,
             show_contents: false,
             uses_upstream: false,
             volatile: Vec::new(),
@@ -141,8 +157,36 @@ impl Scenario {
     }
 
     pub fn diverges(mut self, why: &'static str) -> Scenario {
+        assert!(
+            self.extension.is_none(),
+            "{}: a divergence or an extension, not both",
+            self.name
+        );
         self.divergence = Some(why);
         self
+    }
+
+    /// An extension, following `anchor` (one of [`EXTENSION_ANCHORS`]): upstream
+    /// lacks it, so ours is compared with its own snapshot (see [`Scenario::extension`]).
+    pub fn extension(mut self, anchor: &'static str) -> Scenario {
+        assert!(
+            EXTENSION_ANCHORS.contains(&anchor),
+            "{}: extension anchor {anchor:?} is none of {EXTENSION_ANCHORS:?}",
+            self.name
+        );
+        assert!(
+            self.divergence.is_none(),
+            "{}: a divergence or an extension, not both",
+            self.name
+        );
+        self.extension = Some(anchor);
+        self
+    }
+
+    /// Whether ours is compared with a snapshot of its own (a divergence or an
+    /// extension) rather than with upstream's.
+    pub fn has_own_snapshot(&self) -> bool {
+        self.divergence.is_some() || self.extension.is_some()
     }
 
     /// The steps may run upstream's programs as `$UPSTREAM/<program>`.
@@ -175,7 +219,7 @@ impl Scenario {
         format!("{}__{}", self.program, self.name)
     }
 
-    /// The snapshot holding ours, for a documented divergence.
+    /// The snapshot holding ours, for a documented divergence or an extension.
     pub fn divergence_snapshot_name(&self) -> String {
         format!("{}__{}.ours", self.program, self.name)
     }
