@@ -18,6 +18,22 @@ pub enum Norm {
     Pids,
     /// The digits before ` seconds` → `<n>`.
     Seconds,
+    /// multilog's `T` stamp of now (an extension): `SECONDS.uuuuuu`, the seconds
+    /// within the run's time (no leading zero) and exactly six digits after the
+    /// point, not within a longer number → `<now as T>`.
+    NowUnixStamps,
+    /// multilog's local stamps of now (extensions), in a zone whose UTC offsets
+    /// (seconds east) are among those given; the local time less one of them must be
+    /// within the run's time:
+    /// - `d`: `YYYY-MM-DD HH:MM:SS.nnnnnnnnn`, the nanoseconds ending in 500 as
+    ///   tai64nlocal's of multilog's labels do → `<now as d>`;
+    /// - `m`: `YYYY-MM-DD HH:MM:SS.mmm` → `<now as m>`;
+    /// - `i`: `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn+hh:mm` (or `-hh:mm`), the offset one of
+    ///   those given (`+00:00` for 0, never `-00:00` or `Z`), the time less that
+    ///   offset within the run's time → `<now as i>`.
+    ///
+    /// None is followed by another digit. (In UTC, `d` is also [`Norm::NowUtcTimes`]'s.)
+    NowLocalStamps(&'static [i32]),
 }
 
 /// The wall-clock interval (UNIX seconds) during which the run happened.
@@ -77,6 +93,8 @@ pub fn apply(norms: &[Norm], window: Window, bytes: &[u8]) -> Vec<u8> {
             Norm::NowUtcTimes => replace_utc_times(&out, window),
             Norm::Pids => replace_number_after(&out, b"pid ", b"<pid>"),
             Norm::Seconds => replace_number_before(&out, b" seconds", b"<n>"),
+            Norm::NowUnixStamps => replace_unix_stamps(&out, window),
+            Norm::NowLocalStamps(offsets) => replace_local_stamps(&out, window, offsets),
         };
     }
     out
@@ -101,15 +119,27 @@ fn replace_labels(bytes: &[u8], window: Window) -> Vec<u8> {
     out
 }
 
+/// Whether `b` starts with `shape`, where `d` in the shape is any decimal digit.
+fn has_shape(b: &[u8], shape: &[u8]) -> bool {
+    b.len() >= shape.len()
+        && b.iter()
+            .zip(shape)
+            .all(|(c, s)| if *s == b'd' { c.is_ascii_digit() } else { c == s })
+}
+
 /// Parses `YYYY-MM-DD HH:MM:SS.NNNNNNNNN` at the start of `b` as a UTC time.
 fn parse_utc_time(b: &[u8]) -> Option<(i64, u32)> {
-    let b = b.get(..29)?;
-    let shape = b"dddd-dd-dd dd:dd:dd.ddddddddd";
-    if !b
-        .iter()
-        .zip(shape)
-        .all(|(c, s)| if *s == b'd' { c.is_ascii_digit() } else { c == s })
-    {
+    parse_time(b, b' ', 9)
+}
+
+/// Parses `YYYY-MM-DD<sep>HH:MM:SS.` and `digits` digits of a fraction at the start
+/// of `b`: the seconds since the epoch were it UTC, and the fraction as a number.
+fn parse_time(b: &[u8], sep: u8, digits: usize) -> Option<(i64, u32)> {
+    let mut shape = *b"dddd-dd-dd dd:dd:dd.ddddddddd";
+    shape[10] = sep;
+    let shape = &shape[..20 + digits];
+    let b = b.get(..shape.len())?;
+    if !has_shape(b, shape) {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> i64 {
@@ -118,7 +148,7 @@ fn parse_utc_time(b: &[u8]) -> Option<(i64, u32)> {
             .and_then(|s| s.parse().ok())
             .unwrap_or(0)
     };
-    let nanos = num(20..29) as u32;
+    let nanos = num(20..20 + digits) as u32;
     let (year, mon, day) = (num(0..4) as i32, num(5..7) as i32, num(8..10) as i32);
     let secs_of_day = num(11..13) * 3600 + num(14..16) * 60 + num(17..19);
     Some((days_from_civil(year, mon, day) * 86_400 + secs_of_day, nanos))
@@ -145,6 +175,84 @@ fn replace_utc_times(bytes: &[u8], window: Window) -> Vec<u8> {
         {
             out.extend_from_slice(b"<now>");
             i += 29;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// `T`'s stamps of now (see [`Norm::NowUnixStamps`]).
+fn replace_unix_stamps(bytes: &[u8], window: Window) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_number = i == 0 || !bytes[i - 1].is_ascii_digit();
+        let secs = bytes[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let rest = &bytes[i + secs..];
+        if starts_number
+            && (1..=19).contains(&secs)
+            && (bytes[i] != b'0' || secs == 1)
+            && has_shape(rest, b".dddddd")
+            && !rest.get(7).is_some_and(u8::is_ascii_digit)
+            && std::str::from_utf8(&bytes[i..i + secs])
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .is_some_and(|t| window.contains(t))
+        {
+            out.extend_from_slice(b"<now as T>");
+            i += secs + 7;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+/// A local stamp of now at the start of `b` (see [`Norm::NowLocalStamps`]): its
+/// length and placeholder.
+fn local_stamp(b: &[u8], window: Window, offsets: &[i32]) -> Option<(usize, &'static [u8])> {
+    let of_now = |local: i64, offset: i32| window.contains(local - i64::from(offset));
+    let ends = |len: usize| !b.get(len).is_some_and(u8::is_ascii_digit);
+    if let Some((local, nanos)) = parse_time(b, b' ', 9)
+        && ends(29)
+        && nanos % 1000 == 500
+        && offsets.iter().any(|&o| of_now(local, o))
+    {
+        return Some((29, b"<now as d>"));
+    }
+    if let Some((local, _)) = parse_time(b, b' ', 3)
+        && ends(23)
+        && offsets.iter().any(|&o| of_now(local, o))
+    {
+        return Some((23, b"<now as m>"));
+    }
+    let (local, nanos) = parse_time(b, b'T', 9)?;
+    let text = b.get(29..35)?;
+    if !has_shape(&text[1..], b"dd:dd") || !ends(35) || nanos % 1000 != 500 {
+        return None;
+    }
+    let sign = match text[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let two = |at: usize| i32::from(text[at] - b'0') * 10 + i32::from(text[at + 1] - b'0');
+    let offset = sign * (two(1) * 3600 + two(4) * 60);
+    let zero_as_plus = offset != 0 || sign == 1;
+    (zero_as_plus && offsets.contains(&offset) && of_now(local, offset)).then_some((35, b"<now as i>"))
+}
+
+fn replace_local_stamps(bytes: &[u8], window: Window, offsets: &[i32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_number = i == 0 || !bytes[i - 1].is_ascii_digit();
+        if starts_number && let Some((len, placeholder)) = local_stamp(&bytes[i..], window, offsets) {
+            out.extend_from_slice(placeholder);
+            i += len;
             continue;
         }
         out.push(bytes[i]);
@@ -243,6 +351,77 @@ mod tests {
             norm(Norm::NowUtcTimes, "1999-08-24 04:04:05.787492501"),
             "1999-08-24 04:04:05.787492501"
         );
+    }
+
+    const NEW_YORK: &[i32] = &[-5 * 3600, -4 * 3600];
+
+    #[test]
+    fn unix_stamps_of_the_run_in_their_exact_shape() {
+        let n = |s| norm(Norm::NowUnixStamps, s);
+        assert_eq!(n("935467445.787492 x\n"), "<now as T> x\n");
+        assert_eq!(n("x935467446.000000 "), "x<now as T> ");
+        // A wrong shape, or another time: left alone, so that it shows.
+        for wrong in [
+            "935467445.78749 x",
+            "935467445.7874921 x",
+            "935467445,787492 x",
+            "935467445. 787492 x",
+            "1935467445.787492 x",
+            "935467545.787492 x",
+            "0935467445.787492 x",
+        ] {
+            assert_eq!(n(wrong), wrong, "{wrong}");
+        }
+    }
+
+    #[test]
+    fn local_stamps_of_the_run_in_their_exact_shape() {
+        let utc = |s| norm(Norm::NowLocalStamps(&[0]), s);
+        let ny = |s| norm(Norm::NowLocalStamps(NEW_YORK), s);
+        assert_eq!(utc("1999-08-24 04:04:05.787492500 x"), "<now as d> x");
+        assert_eq!(utc("1999-08-24 04:04:05.787 x"), "<now as m> x");
+        assert_eq!(utc("1999-08-24T04:04:05.787492500+00:00 x"), "<now as i> x");
+        // New York in August: four hours behind.
+        assert_eq!(ny("1999-08-24 00:04:05.787492500 x"), "<now as d> x");
+        assert_eq!(ny("1999-08-24 00:04:05.787 x"), "<now as m> x");
+        assert_eq!(ny("1999-08-24T00:04:05.787492500-04:00 x"), "<now as i> x");
+        for wrong in [
+            // Nanoseconds not from a label, too few or too many digits.
+            "1999-08-24 04:04:05.787492501 x",
+            "1999-08-24 04:04:05.78749250 x",
+            "1999-08-24 04:04:05.7874925001 x",
+            "1999-08-24 04:04:05.7874 x",
+            "1999-08-24 04:04:05.78 x",
+            "1999-08-24 04:04:05 x",
+            "1999-08-24T04:04:05.787 x",
+            "1999-08-24_04:04:05.787492500 x",
+            // i: the offset's shape, and `Z` or `-00:00` for UTC.
+            "1999-08-24T04:04:05.787492500Z x",
+            "1999-08-24T04:04:05.787492500-00:00 x",
+            "1999-08-24T04:04:05.787492500+0000 x",
+            "1999-08-24T04:04:05.787492500+00:001 x",
+            "1999-08-24T04:04:05.787492500 x",
+            // Another time.
+            "1999-08-24 05:04:05.787492500 x",
+            "1999-08-24T05:04:05.787492500+00:00 x",
+            "1999-08-24T04:04:05.787492500+01:00 x",
+        ] {
+            assert_eq!(utc(wrong), wrong, "{wrong}");
+        }
+        // `i` with a space for its `T` is `d` and something after it, not `i`.
+        assert_eq!(utc("1999-08-24 04:04:05.787492500+00:00 x"), "<now as d>+00:00 x");
+        for wrong in [
+            // UTC's times, or New York's with the other offset or none.
+            "1999-08-24 04:04:05.787492500 x",
+            "1999-08-24 04:04:05.787 x",
+            "1999-08-24T04:04:05.787492500+00:00 x",
+            "1999-08-24T00:04:05.787492500-05:00 x",
+            "1999-08-24T01:04:05.787492500-05:00 x",
+            "1999-08-24T00:04:05.787492500+04:00 x",
+            "1999-08-24T00:04:05.787492500 x",
+        ] {
+            assert_eq!(ny(wrong), wrong, "{wrong}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::scenario::Scenario;
 
 mod chain;
 mod multilog;
+mod multilog_extensions;
 mod supervise;
 mod svscan;
 mod tai64n;
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(supervise::svok_scenarios());
     all.extend(supervise::svstat_scenarios());
     all.extend(multilog::scenarios());
+    all.extend(multilog_extensions::scenarios());
     all.extend(svscan::svscan_scenarios());
     all.extend(svscan::readproctitle_scenarios());
     all.extend(svscan::svscanboot_scenarios());

@@ -25,7 +25,7 @@ check() {
 }
 "#;
 
-fn s(name: &str) -> Scenario {
+pub(super) fn s(name: &str) -> Scenario {
     // Labels of now: in `t` lines and in the names of rotated files.
     Scenario::new("multilog", name)
         .prelude(super::WAITFOR)
@@ -36,7 +36,7 @@ fn s(name: &str) -> Scenario {
 
 /// A scenario whose directories rotate: their old files are compared by what the
 /// guarantee says, not byte for byte.
-fn rotating(name: &str) -> Scenario {
+pub(super) fn rotating(name: &str) -> Scenario {
     s(name)
         .volatile("*/@*")
         .volatile("*/current")
@@ -45,7 +45,7 @@ fn rotating(name: &str) -> Scenario {
 }
 
 /// `lines` numbered lines of about 50 bytes, as a file named `in`.
-fn numbered(lines: usize) -> Vec<u8> {
+pub(super) fn numbered(lines: usize) -> Vec<u8> {
     (1..=lines)
         .flat_map(|i| format!("{i:05} the quick brown fox jumps over the lazy dog\n").into_bytes())
         .collect()
