@@ -381,4 +381,50 @@ mod tests {
         // The first bad action is the one reported.
         assert_eq!(error(&["R0", "Sx"]), "not a number of seconds above 0: R0");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Any arguments: a script or an error, never a panic; an error only for an
+        /// extension's argument (`S`, `R`, or `s` with a suffix); and a script
+        /// without extension letters reads as 0.76's.
+        #[test]
+        fn any_arguments_give_a_script_or_an_extensions_error(
+            args in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::prop_oneof![
+                        3 => proptest::sample::select(b"sSRnTdmit0123456789kKMgGx-./".to_vec()),
+                        1 => proptest::prelude::any::<u8>(),
+                    ],
+                    0..6,
+                ),
+                0..6,
+            ),
+        ) {
+            let extension = |a: &Vec<u8>| match a.first() {
+                Some(b'S' | b'R') => true,
+                Some(b's') => {
+                    let digits = a[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                    digits > 0 && a.get(1 + digits).is_some_and(|&c| multiplier(c).is_some())
+                }
+                _ => false,
+            };
+            match parse(&args) {
+                Ok(script) => {
+                    for (dir, arg) in script.dirs.iter().zip(args.iter().filter(|a| matches!(a.first(), Some(b'.' | b'/')))) {
+                        proptest::prop_assert_eq!(&dir.path, arg);
+                        proptest::prop_assert!((MIN_SIZE..=MAX_SUFFIXED_SIZE).contains(&dir.size));
+                    }
+                    if !args.iter().any(extension) {
+                        for dir in &script.dirs {
+                            proptest::prop_assert!(dir.size <= MAX_SIZE && dir.total.is_none() && dir.age.is_none());
+                        }
+                    }
+                }
+                Err(e) => {
+                    proptest::prop_assert!(args.iter().any(|a| *a == e.action && extension(a)), "{e:?}");
+                }
+            }
+        }
+    }
 }
