@@ -50,6 +50,12 @@ pub enum Signal {
     Kill,
     Stop,
     Term,
+    /// The extensions' signals (supervise(8), EXTENSIONS).
+    Quit,
+    Usr1,
+    Usr2,
+    Winch,
+    Abrt,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -348,6 +354,24 @@ impl Supervisor {
             b'k' => signal(Signal::Kill, effects),
             b't' => signal(Signal::Term, effects),
             b'i' => signal(Signal::Int, effects),
+            // Extensions: bytes 0.76 ignores, sent by svc's new letters
+            // (daemontools-encore's q 1 2 w, s6's y b r).
+            b'q' => signal(Signal::Quit, effects),
+            b'1' => signal(Signal::Usr1, effects),
+            b'2' => signal(Signal::Usr2, effects),
+            b'w' | b'y' => signal(Signal::Winch, effects),
+            b'b' => signal(Signal::Abrt, effects),
+            // Restart: stopped as by `d`, started again as after any exit, if wanted up.
+            b'r' => {
+                if let Some(pid) = child {
+                    effects.push(Effect::Signal(pid, Signal::Term));
+                    effects.push(Effect::Signal(pid, Signal::Cont));
+                    if self.paused {
+                        self.paused = false;
+                        self.announce(effects);
+                    }
+                }
+            }
             b'p' => {
                 self.paused = true;
                 self.announce(effects);
@@ -704,6 +728,46 @@ mod tests {
             status pid 0 paused 0 want '\0'
             status pid 0 paused 0 want '\0'
             exit
+            ");
+    }
+
+    #[test]
+    fn the_extensions_signals_and_restart() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.take_log();
+        for b in *b"q12wyb" {
+            h.send(Input::Control(b));
+        }
+        h.send(Input::Control(b'p'));
+        h.send(Input::Control(b'r'));
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(101));
+        // While down, r does nothing; with want down, the exit is not restarted.
+        h.send(Input::Control(b'd'));
+        h.send(Input::Control(b'r'));
+        h.send(Input::Reaped(102));
+        h.send(Input::Control(b'r'));
+        insta::assert_snapshot!(h.take_log(), @r"
+            kill 101 Quit
+            kill 101 Usr1
+            kill 101 Usr2
+            kill 101 Winch
+            kill 101 Winch
+            kill 101 Abrt
+            status pid 101 paused 1 want 'u'
+            kill 101 Stop
+            kill 101 Term
+            kill 101 Cont
+            status pid 101 paused 0 want 'u'
+            spawn 102
+            status pid 102 paused 0 want 'u'
+            kill 102 Term
+            kill 102 Cont
+            status pid 102 paused 0 want 'd'
+            kill 102 Term
+            kill 102 Cont
+            status pid 0 paused 0 want 'd'
             ");
     }
 

@@ -8,8 +8,10 @@
 
 use crate::getopt::{GetOpt, Opt, complaint};
 
-/// The option letters, each also the control byte it sends.
-pub const LETTERS: &str = "udopchaitkx";
+/// The option letters, each also the control byte it sends: 0.76's, then the
+/// extensions' (svc(8), EXTENSIONS): quit, usr1, usr2, winch (w as encore, y as
+/// s6), abort, restart. The usage line stays 0.76's.
+pub const LETTERS: &str = "udopchaitkxq12wybr";
 
 /// The line after a usage complaint.
 pub const USAGE: &[u8] =
@@ -100,10 +102,19 @@ mod tests {
         svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
         ");
         assert!(
-            req(&["/usr/bin/svc", "-q"])
+            req(&["/usr/bin/svc", "-Q"])
                 .unwrap_err()
-                .starts_with("svc: illegal option -- q\n")
+                .starts_with("svc: illegal option -- Q\n")
         );
+    }
+
+    #[test]
+    fn the_extensions_letters_are_commands() {
+        assert_eq!(
+            req(&["svc", "-q12w", "-ybr", "-q", "s"]).unwrap().commands,
+            b"q12wybr"
+        );
+        assert_eq!(req(&["svc", "-dr", "s"]).unwrap().commands, b"dr");
     }
 
     #[test]

@@ -36,7 +36,8 @@ enum Event {
     ForkWillFail,
 }
 
-const CONTROLS: &[u8] = b"udoahktipcxz";
+/// 0.76's control bytes, the extensions' (q 1 2 w y b r), and one no one knows.
+const CONTROLS: &[u8] = b"udoahktipcxq12wybrz";
 
 /// The world: the supervisor, the children it has, the clock, and what the
 /// invariants need to remember.
@@ -111,6 +112,8 @@ impl World {
                             self.paused = false;
                         }
                     }
+                    // Restart: a running service is stopped and continued as by d.
+                    b'r' if self.live_child.is_some() => self.paused = false,
                     b'x' => {
                         self.exit_asked = true;
                         released = self.held.take();

@@ -34,6 +34,11 @@ fn signal(s: Signal) -> nix::sys::signal::Signal {
         Signal::Kill => S::SIGKILL,
         Signal::Stop => S::SIGSTOP,
         Signal::Term => S::SIGTERM,
+        Signal::Quit => S::SIGQUIT,
+        Signal::Usr1 => S::SIGUSR1,
+        Signal::Usr2 => S::SIGUSR2,
+        Signal::Winch => S::SIGWINCH,
+        Signal::Abrt => S::SIGABRT,
     }
 }
 

@@ -242,7 +242,7 @@ dd bs=64 count=1 iflag=nonblock <&3 2>/dev/null | od -An -c"
         )
     };
     vec![
-        sv("svc", "illegal-option").run("svc -z s").run("svc -q s"),
+        sv("svc", "illegal-option").run("svc -z s").run("svc -Q s"),
         sv("svc", "letters-once-in-order").run(&capture("-xdux -t -k")),
         sv("svc", "every-letter").run(&capture("-udopchaitkx")),
         sv("svc", "no-options-writes-nothing").run(&capture("")),
