@@ -19,18 +19,57 @@
 //! combinations (a child and a pending restart, a timer while the service runs)
 //! cannot be written.
 //!
+//! Extensions (supervise(8), EXTENSIONS), each switched on by something 0.76 never
+//! used: the control bytes `q 1 2 w y b r`, and `./finish`: after every exit of the
+//! service the machine asks for it ([`Effect::Finish`]); the runtime answers that
+//! there is none ([`Input::FinishAbsent`], and the machine goes on exactly as 0.76's
+//! would) or that it runs ([`Input::FinishStarted`]): the service is then down (pid
+//! 0 in the status) until it exits, with no start before; `timeout-finish` kills it
+//! after that long; its exit code 125 is a permanent failure: the service is wanted
+//! down until `u` or `o`.
+//!
 //! Invariants (checked by the tests at the end and by `tests/supervise_invariants.rs`):
 //! at most one child; no two starts less than a second apart; after `x`, exit exactly
 //! when no child is left; after `d`, or `o`, the service is not started again when it
 //! exits; every status record decodes and says what the machine holds.
 
 use crate::status::{Record, Want};
+pub use crate::svscan::Ended;
 use crate::tai64::Tai64N;
 
 /// The shortest time between two starts of `./run`, in nanoseconds.
 pub const RESTART_INTERVAL: u64 = 1_000_000_000;
 /// How long to wait after a failed fork before trying again (Debian's patch 0003).
 pub const FORK_RETRY: u64 = 60_000_000_000;
+/// `./finish`'s exit code that says the service failed for good (s6's).
+pub const PERMANENT_FAILURE: i32 = 125;
+
+/// What `timeout-finish` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FinishTimeout {
+    /// No file: `./finish` may take as long as it takes.
+    Unlimited,
+    /// Kill `./finish` this many milliseconds after its start.
+    Millis(u64),
+    /// The file says nothing usable: warned about, and no limit.
+    Unusable,
+}
+
+impl FinishTimeout {
+    /// Reads `timeout-finish`'s contents: decimal milliseconds, surrounding white
+    /// space allowed (`0` is no limit, as in s6).
+    pub fn parse(text: &[u8]) -> FinishTimeout {
+        let text = text.trim_ascii();
+        let number = (!text.is_empty() && text.iter().all(u8::is_ascii_digit))
+            .then(|| std::str::from_utf8(text).ok()?.parse::<u64>().ok())
+            .flatten();
+        match number {
+            Some(0) => FinishTimeout::Unlimited,
+            Some(ms) => FinishTimeout::Millis(ms),
+            None => FinishTimeout::Unusable,
+        }
+    }
+}
 
 /// The current time: the wall clock for status records, a monotonic clock (in
 /// nanoseconds) for intervals.
@@ -71,8 +110,14 @@ pub enum Input {
     Spawned(u32),
     /// The answer to [`Effect::Spawn`]: fork failed with this errno.
     SpawnFailed(i32),
-    /// A child was reaped (not necessarily the service).
-    Reaped(u32),
+    /// A child was reaped (not necessarily the service), and how it ended.
+    Reaped(u32, Ended),
+    /// The answer to [`Effect::Finish`]: `./finish` runs as this pid; what
+    /// `timeout-finish` says.
+    FinishStarted { pid: u32, timeout: FinishTimeout },
+    /// The answer to [`Effect::Finish`]: there is no `./finish` (or it could not be
+    /// forked).
+    FinishAbsent,
     /// The deadline passed.
     Timer,
 }
@@ -91,6 +136,12 @@ pub enum Effect {
     WriteStatus([u8; 18]),
     /// `unable to fork for <dir>, sleeping <retry_secs> seconds: <errno>`.
     WarnForkFailed { errno: i32, retry_secs: u64 },
+    /// The service exited: run `./finish <code> <signal> <dir> <pgid>` if it exists
+    /// (`code` is -1 and `signal` the signal's number after a kill, else `signal`
+    /// is 0), then answer with [`Input::FinishStarted`] or [`Input::FinishAbsent`].
+    Finish { code: i32, signal: i32 },
+    /// `timeout-finish` is not a number of milliseconds: say so (it is ignored).
+    WarnTimeoutFinish,
     /// Exit 0.
     Exit,
 }
@@ -102,10 +153,12 @@ pub enum Timer {
     RestartInterval,
     /// After a failed fork, the next try.
     ForkRetry,
+    /// `timeout-finish` after `./finish` started: it is killed.
+    FinishTimeout,
 }
 
 impl Timer {
-    pub const ALL: [Timer; 2] = [Timer::RestartInterval, Timer::ForkRetry];
+    pub const ALL: [Timer; 3] = [Timer::RestartInterval, Timer::ForkRetry, Timer::FinishTimeout];
 }
 
 /// An exited service whose pid the status file keeps showing (see [`Phase::Down`]).
@@ -128,6 +181,16 @@ enum Phase {
     Spawning { exiting: bool, shown: Option<Shown> },
     /// The service runs. `exiting`: after `x`, supervise exits when it does.
     Up { pid: u32, exiting: bool },
+    /// The service `service` exited at `exited`; `./finish` is asked for (`pid`
+    /// `None` until the answer) or runs. `exiting`: `x` came. `once`: `o` came
+    /// meanwhile, so the service starts after `./finish` though not wanted up.
+    Finishing {
+        pid: Option<u32>,
+        service: u32,
+        exited: Tai64N,
+        exiting: bool,
+        once: bool,
+    },
     /// After `x`, once no child was left: nothing more happens.
     Exited,
 }
@@ -142,7 +205,7 @@ pub struct Supervisor {
     /// When `./run` was last started (monotonic).
     last_start: Option<u64>,
     /// When each of [`Timer::ALL`] fires (monotonic), if armed: only while down.
-    timers: [Option<u64>; 2],
+    timers: [Option<u64>; 3],
 }
 
 impl Default for Supervisor {
@@ -159,7 +222,7 @@ impl Supervisor {
             paused: false,
             stamp: Tai64N { secs: 0, nanos: 0 },
             last_start: None,
-            timers: [None; 2],
+            timers: [None; 3],
         }
     }
 
@@ -225,6 +288,15 @@ impl Supervisor {
                 exiting,
                 shown: shown(s),
             },
+            Phase::Finishing {
+                pid, exiting, once, ..
+            } => Phase::Finishing {
+                pid: pid.map(|_| 2),
+                service: 1,
+                exited: Tai64N { secs: 0, nanos: 0 },
+                exiting,
+                once,
+            },
             Phase::Exited => Phase::Exited,
         };
         Supervisor {
@@ -274,49 +346,139 @@ impl Supervisor {
                     self.exit(effects);
                 }
             }
-            (Input::Reaped(reaped), Phase::Up { pid, exiting }) if reaped == pid => {
-                self.phase = Phase::Down { shown: None };
-                if exiting {
-                    self.stamp = now.wall;
-                    self.announce(effects);
-                    self.exit(effects);
-                    return;
+            (Input::Reaped(reaped, ended), Phase::Up { pid, exiting }) if reaped == pid => {
+                self.phase = Phase::Finishing {
+                    pid: None,
+                    service: pid,
+                    exited: now.wall,
+                    exiting,
+                    once: false,
+                };
+                let (code, signal) = match ended {
+                    Ended::Exited(code) => (code, 0),
+                    Ended::Signaled(signal) => (-1, signal),
+                };
+                effects.push(Effect::Finish { code, signal });
+            }
+            (
+                Input::FinishAbsent,
+                Phase::Finishing {
+                    pid: None,
+                    service,
+                    exiting,
+                    once,
+                    ..
+                },
+            ) => self.service_exited(service, exiting, once, now, effects),
+            (Input::FinishStarted { pid, timeout }, Phase::Finishing { pid: None, .. }) => {
+                if let Phase::Finishing {
+                    pid: finish, exited, ..
+                } = &mut self.phase
+                {
+                    *finish = Some(pid);
+                    self.stamp = *exited;
                 }
-                if self.want == Want::Up {
+                match timeout {
+                    FinishTimeout::Millis(ms) => self.arm(
+                        Timer::FinishTimeout,
+                        now.mono.saturating_add(ms.saturating_mul(1_000_000)),
+                    ),
+                    FinishTimeout::Unusable => effects.push(Effect::WarnTimeoutFinish),
+                    FinishTimeout::Unlimited => {}
+                }
+                self.announce(effects);
+            }
+            (
+                Input::Reaped(reaped, ended),
+                Phase::Finishing {
+                    pid: Some(finish),
+                    exiting,
+                    once,
+                    ..
+                },
+            ) if reaped == finish => {
+                self.timers[Timer::FinishTimeout as usize] = None;
+                self.phase = Phase::Down { shown: None };
+                if ended == Ended::Exited(PERMANENT_FAILURE) {
+                    self.want = Want::Down;
+                }
+                if exiting {
+                    self.exit(effects);
+                } else if self.want == Want::Up || (once && self.want == Want::Nothing) {
                     self.try_start(now, false, effects);
                 }
-                if self.armed(Timer::RestartInterval) {
-                    self.phase = Phase::Down {
-                        shown: Some(Shown {
-                            pid,
-                            exited: now.wall,
-                        }),
-                    };
-                } else {
-                    self.stamp = now.wall;
-                    // A start at once is written with its pid (upstream writes the
-                    // exit's record first): the new pid is in the status file one
-                    // write sooner.
-                    if !matches!(self.phase, Phase::Spawning { .. }) {
-                        self.announce(effects);
-                    }
+                if !matches!(self.phase, Phase::Spawning { .. } | Phase::Exited) {
+                    self.announce(effects);
                 }
             }
-            (Input::Timer, Phase::Down { .. }) => {
-                for (k, timer) in Timer::ALL.into_iter().enumerate() {
-                    if self.timers[k].is_some_and(|at| at <= now.mono) {
-                        self.timers[k] = None;
-                        let wanted = match timer {
-                            Timer::RestartInterval => true,
-                            Timer::ForkRetry => self.want == Want::Up,
-                        };
-                        if wanted {
-                            self.try_start(now, true, effects);
-                        }
-                    }
+            (Input::Timer, Phase::Down { .. }) => self.timer_fired(now, effects),
+            (
+                Input::Timer,
+                Phase::Finishing {
+                    pid: Some(finish), ..
+                },
+            ) => {
+                let slot = &mut self.timers[Timer::FinishTimeout as usize];
+                if slot.is_some_and(|at| at <= now.mono) {
+                    *slot = None;
+                    effects.push(Effect::Signal(finish, Signal::Kill));
                 }
             }
-            (Input::Spawned(_) | Input::SpawnFailed(_) | Input::Reaped(_) | Input::Timer, _) => {}
+            (
+                Input::Spawned(_)
+                | Input::SpawnFailed(_)
+                | Input::Reaped(..)
+                | Input::Timer
+                | Input::FinishStarted { .. }
+                | Input::FinishAbsent,
+                _,
+            ) => {}
+        }
+    }
+
+    /// The service `pid` exited and there is no `./finish`: as 0.76's supervise.
+    fn service_exited(&mut self, pid: u32, exiting: bool, once: bool, now: Now, effects: &mut Vec<Effect>) {
+        self.phase = Phase::Down { shown: None };
+        if exiting {
+            self.stamp = now.wall;
+            self.announce(effects);
+            self.exit(effects);
+            return;
+        }
+        if self.want == Want::Up || (once && self.want == Want::Nothing) {
+            self.try_start(now, false, effects);
+        }
+        if self.armed(Timer::RestartInterval) {
+            self.phase = Phase::Down {
+                shown: Some(Shown {
+                    pid,
+                    exited: now.wall,
+                }),
+            };
+        } else {
+            self.stamp = now.wall;
+            // A start at once is written with its pid (upstream writes the exit's
+            // record first): the new pid is in the status file one write sooner.
+            if !matches!(self.phase, Phase::Spawning { .. }) {
+                self.announce(effects);
+            }
+        }
+    }
+
+    /// A timer is due while no child runs: a start waited for it.
+    fn timer_fired(&mut self, now: Now, effects: &mut Vec<Effect>) {
+        for (k, timer) in Timer::ALL.into_iter().enumerate() {
+            if self.timers[k].is_some_and(|at| at <= now.mono) {
+                self.timers[k] = None;
+                let wanted = match timer {
+                    Timer::RestartInterval => true,
+                    Timer::ForkRetry => self.want == Want::Up,
+                    Timer::FinishTimeout => false,
+                };
+                if wanted {
+                    self.try_start(now, true, effects);
+                }
+            }
         }
     }
 
@@ -335,7 +497,10 @@ impl Supervisor {
             }
             b'd' => {
                 self.want = Want::Down;
-                self.timers = [None; 2];
+                if let Phase::Finishing { once, .. } = &mut self.phase {
+                    *once = false;
+                }
+                self.cancel_starts();
                 self.end_showing();
                 if let Some(pid) = child {
                     effects.push(Effect::Signal(pid, Signal::Term));
@@ -346,6 +511,9 @@ impl Supervisor {
             }
             b'o' => {
                 self.want = Want::Nothing;
+                if let Phase::Finishing { once, .. } = &mut self.phase {
+                    *once = true;
+                }
                 self.announce(effects);
                 self.try_start(now, false, effects);
             }
@@ -391,8 +559,15 @@ impl Supervisor {
                     self.phase = Phase::Spawning { exiting: true, shown };
                     self.announce(effects);
                 }
+                // Once `./finish` is done.
+                Phase::Finishing { .. } => {
+                    if let Phase::Finishing { exiting, .. } = &mut self.phase {
+                        *exiting = true;
+                    }
+                    self.announce(effects);
+                }
                 Phase::Down { .. } => {
-                    self.timers = [None; 2];
+                    self.cancel_starts();
                     self.end_showing();
                     self.announce(effects);
                     self.exit(effects);
@@ -411,7 +586,7 @@ impl Supervisor {
         };
         let due = self.last_start.map_or(0, |t| t + RESTART_INTERVAL);
         if now.mono >= due {
-            self.timers = [None; 2];
+            self.cancel_starts();
             self.phase = Phase::Spawning {
                 exiting: false,
                 shown,
@@ -420,6 +595,12 @@ impl Supervisor {
         } else {
             self.arm(Timer::RestartInterval, due);
         }
+    }
+
+    /// Disarms the timers a start waits for (not `./finish`'s).
+    fn cancel_starts(&mut self) {
+        self.timers[Timer::RestartInterval as usize] = None;
+        self.timers[Timer::ForkRetry as usize] = None;
     }
 
     fn arm(&mut self, timer: Timer, at: u64) {
@@ -438,7 +619,7 @@ impl Supervisor {
                     self.stamp = s.exited;
                 }
             }
-            Phase::Up { .. } | Phase::Exited => {}
+            Phase::Up { .. } | Phase::Finishing { .. } | Phase::Exited => {}
         }
     }
 
@@ -465,6 +646,8 @@ mod tests {
         next_pid: u32,
         log: Vec<String>,
         fork_fails: bool,
+        /// A `./finish` exists, with what `timeout-finish` says.
+        finish: Option<FinishTimeout>,
     }
 
     impl Harness {
@@ -475,6 +658,7 @@ mod tests {
                 next_pid: 100,
                 log: Vec::new(),
                 fork_fails: false,
+                finish: None,
             }
         }
 
@@ -517,6 +701,19 @@ mod tests {
                             .log
                             .push(format!("warn fork failed: errno {errno}, sleeping {retry_secs}")),
                         Effect::Exit => self.log.push("exit".into()),
+                        // Without a finish script nothing is logged: 0.76's stories stay as they were.
+                        Effect::Finish { code, signal } => match self.finish {
+                            None => queue.push(Input::FinishAbsent),
+                            Some(timeout) => {
+                                self.next_pid += 1;
+                                self.log.push(format!("finish {} {code} {signal}", self.next_pid));
+                                queue.push(Input::FinishStarted {
+                                    pid: self.next_pid,
+                                    timeout,
+                                });
+                            }
+                        },
+                        Effect::WarnTimeoutFinish => self.log.push("warn timeout-finish".into()),
                     }
                 }
             }
@@ -569,7 +766,7 @@ mod tests {
         h.start(false);
         h.take_log();
         h.advance(100_000_000);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         // 0.1 s after the start: the restart waits, `d` does not.
         h.send(Input::Control(b'd'));
         h.advance(2_000_000_000);
@@ -584,7 +781,7 @@ mod tests {
         h.start(false);
         h.take_log();
         h.advance(2_000_000_000);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         // Upstream writes the exit's record and then the start's: the start follows
         // at once, so only its record is written, a write sooner.
         insta::assert_snapshot!(h.take_log(), @r"
@@ -593,7 +790,7 @@ mod tests {
             ");
         h.advance(2_000_000_000);
         h.fork_fails = true;
-        h.send(Input::Reaped(102));
+        h.send(Input::Reaped(102, Ended::Exited(0)));
         insta::assert_snapshot!(h.take_log(), @r"
             spawn (fork fails)
             status pid 0 paused 0 want 'u'
@@ -610,7 +807,7 @@ mod tests {
         // reaps, so its status keeps the dead pid until the next start. No write
         // until then; the record still names the child that was started.
         h.advance(100_000_000);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         assert_eq!(h.s.child(), None);
         assert_eq!(h.s.record().pid, 101);
         h.advance(900_000_000);
@@ -635,7 +832,7 @@ mod tests {
             h.start(false);
             h.take_log();
             h.advance(300_000_000);
-            h.send(Input::Reaped(101));
+            h.send(Input::Reaped(101, Ended::Exited(0)));
             h.advance(200_000_000);
             h.send(Input::Control(command));
             assert_eq!(h.take_log(), expected, "{}", command as char);
@@ -647,7 +844,7 @@ mod tests {
         let mut h = Harness::new();
         h.start(false);
         h.advance(300_000_000);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         let exited = h.now().wall;
         h.advance(500_000_000);
         h.send(Input::Control(b'd'));
@@ -662,7 +859,7 @@ mod tests {
         h.start(false);
         h.take_log();
         h.advance(100_000_000);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         h.fork_fails = true;
         h.advance(900_000_000);
         insta::assert_snapshot!(h.take_log(), @r"
@@ -680,11 +877,11 @@ mod tests {
         // Exits 0.1 s after its start: the restart waits for the interval, and
         // nothing is waiting on it when it comes.
         h.advance(100_000_000);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         h.advance(900_000_000);
         // Runs 2 s, then exits: restarted at once.
         h.advance(2_000_000_000);
-        h.send(Input::Reaped(102));
+        h.send(Input::Reaped(102, Ended::Exited(0)));
         insta::assert_snapshot!(h.take_log(), @r"
             spawn 102 deferred
             status pid 102 paused 0 want 'u'
@@ -708,7 +905,7 @@ mod tests {
         h.send(Input::Control(b'd'));
         h.send(Input::Control(b'o'));
         h.send(Input::Control(b'x'));
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         insta::assert_snapshot!(h.take_log(), @r"
             kill 101 Alrm
             kill 101 Hup
@@ -732,6 +929,120 @@ mod tests {
     }
 
     #[test]
+    fn finish_runs_after_each_exit_and_before_any_restart() {
+        let mut h = Harness::new();
+        h.finish = Some(FinishTimeout::Millis(3000));
+        h.start(false);
+        h.take_log();
+        // Killed after 2 s: ./finish gets -1 and the signal; the status says down.
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(101, Ended::Signaled(9)));
+        h.send(Input::Control(b'k'));
+        // Done 0.5 s later: the restart comes at once (the interval has passed).
+        h.advance(500_000_000);
+        h.send(Input::Reaped(102, Ended::Exited(0)));
+        // An exit within the second: ./finish first, then the restart waits.
+        h.advance(100_000_000);
+        h.send(Input::Reaped(103, Ended::Exited(3)));
+        h.send(Input::Reaped(104, Ended::Exited(0)));
+        h.advance(900_000_000);
+        // A finish that hangs is killed after timeout-finish.
+        h.advance(1_000_000_000);
+        h.send(Input::Reaped(105, Ended::Exited(0)));
+        h.advance(2_999_000_000);
+        h.advance(1_000_000);
+        h.send(Input::Reaped(106, Ended::Signaled(9)));
+        insta::assert_snapshot!(h.take_log(), @r"
+        finish 102 -1 9
+        status pid 0 paused 0 want 'u'
+        spawn 103
+        status pid 103 paused 0 want 'u'
+        finish 104 3 0
+        status pid 0 paused 0 want 'u'
+        status pid 0 paused 0 want 'u'
+        spawn 105 deferred
+        status pid 105 paused 0 want 'u'
+        finish 106 0 0
+        status pid 0 paused 0 want 'u'
+        kill 106 Kill
+        spawn 107
+        status pid 107 paused 0 want 'u'
+        ");
+    }
+
+    #[test]
+    fn commands_while_finish_runs() {
+        let mut h = Harness::new();
+        h.finish = Some(FinishTimeout::Unlimited);
+        h.start(false);
+        h.take_log();
+        h.advance(2_000_000_000);
+        // 125 is a permanent failure: wanted down until u.
+        h.send(Input::Reaped(101, Ended::Exited(1)));
+        h.send(Input::Reaped(102, Ended::Exited(PERMANENT_FAILURE)));
+        h.advance(5_000_000_000);
+        h.send(Input::Control(b'u'));
+        // d while ./finish runs: no restart; o: one start after it; x: exit after it.
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(103, Ended::Exited(0)));
+        h.send(Input::Control(b'd'));
+        h.send(Input::Reaped(104, Ended::Exited(0)));
+        h.send(Input::Control(b'o'));
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(105, Ended::Exited(0)));
+        h.send(Input::Control(b'o'));
+        h.send(Input::Reaped(106, Ended::Exited(0)));
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(107, Ended::Exited(0)));
+        h.send(Input::Control(b'x'));
+        h.send(Input::Control(b'u'));
+        h.send(Input::Reaped(108, Ended::Exited(0)));
+        insta::assert_snapshot!(h.take_log(), @r"
+        finish 102 1 0
+        status pid 0 paused 0 want 'u'
+        status pid 0 paused 0 want 'd'
+        status pid 0 paused 0 want 'u'
+        spawn 103
+        status pid 103 paused 0 want 'u'
+        finish 104 0 0
+        status pid 0 paused 0 want 'u'
+        status pid 0 paused 0 want 'd'
+        status pid 0 paused 0 want 'd'
+        status pid 0 paused 0 want '\0'
+        spawn 105
+        status pid 105 paused 0 want '\0'
+        finish 106 0 0
+        status pid 0 paused 0 want '\0'
+        status pid 0 paused 0 want '\0'
+        spawn 107
+        status pid 107 paused 0 want '\0'
+        finish 108 0 0
+        status pid 0 paused 0 want '\0'
+        status pid 0 paused 0 want '\0'
+        status pid 0 paused 0 want 'u'
+        status pid 0 paused 0 want 'u'
+        exit
+        ");
+    }
+
+    #[test]
+    fn timeout_finish_is_milliseconds() {
+        assert_eq!(FinishTimeout::parse(b"2500\n"), FinishTimeout::Millis(2500));
+        assert_eq!(FinishTimeout::parse(b" 7 "), FinishTimeout::Millis(7));
+        assert_eq!(FinishTimeout::parse(b"0"), FinishTimeout::Unlimited);
+        for bad in [
+            &b""[..],
+            b"-5",
+            b"1.5",
+            b"ten",
+            b"99999999999999999999999",
+            b"1 2",
+        ] {
+            assert_eq!(FinishTimeout::parse(bad), FinishTimeout::Unusable, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn the_extensions_signals_and_restart() {
         let mut h = Harness::new();
         h.start(false);
@@ -742,11 +1053,11 @@ mod tests {
         h.send(Input::Control(b'p'));
         h.send(Input::Control(b'r'));
         h.advance(2_000_000_000);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         // While down, r does nothing; with want down, the exit is not restarted.
         h.send(Input::Control(b'd'));
         h.send(Input::Control(b'r'));
-        h.send(Input::Reaped(102));
+        h.send(Input::Reaped(102, Ended::Exited(0)));
         h.send(Input::Control(b'r'));
         insta::assert_snapshot!(h.take_log(), @r"
             kill 101 Quit
@@ -777,7 +1088,7 @@ mod tests {
         h.start(true);
         h.send(Input::Control(b'o'));
         h.advance(3_000_000_000);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         h.advance(3_000_000_000);
         insta::assert_snapshot!(h.take_log(), @r"
             status pid 0 paused 0 want 'd'
@@ -794,9 +1105,9 @@ mod tests {
         h.start(false);
         h.send(Input::Control(b'x'));
         assert!(!h.s.has_exited());
-        h.send(Input::Reaped(999));
+        h.send(Input::Reaped(999, Ended::Exited(0)));
         assert!(!h.s.has_exited(), "not the service's pid");
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         assert!(h.s.has_exited());
         assert!(
             h.take_log()
@@ -833,7 +1144,7 @@ mod tests {
             h.send(Input::Control(b));
         }
         assert_eq!(h.s.record().stamp, started);
-        h.send(Input::Reaped(101));
+        h.send(Input::Reaped(101, Ended::Exited(0)));
         assert_ne!(h.s.record().stamp, started);
     }
 }

@@ -15,10 +15,16 @@
 //!    the restart interval, or after a failed fork), so that nothing waits on it;
 //! 8. a service that exits within a second of its start while wanted up reads as up,
 //!    with its pid, until the next start (as upstream's does), and no longer: `d`,
-//!    `x` or a failed fork write it down at once, dated from its exit.
+//!    `x` or a failed fork write it down at once, dated from its exit;
+//! 9. with `./finish` (an extension): it is asked for after every exit of the
+//!    service and only then; while it runs the status says down, nothing starts
+//!    and supervise does not exit; `timeout-finish` kills it, no sooner; its exit
+//!    code 125 keeps the service down until `u` or `o`. Without one, 1–8 as 0.76.
 
 use model::status::{Observed, Record, Want, svstat_body};
-use model::supervise::{Effect, Input, Now, RESTART_INTERVAL, Supervisor, Timer};
+use model::supervise::{
+    Effect, Ended, FinishTimeout, Input, Now, PERMANENT_FAILURE, RESTART_INTERVAL, Supervisor, Timer,
+};
 use model::tai64::Tai64N;
 use proptest::prelude::*;
 
@@ -34,7 +40,14 @@ enum Event {
     NextDeadline,
     /// The next fork fails.
     ForkWillFail,
+    /// `./finish` appears, or goes.
+    ToggleFinish,
+    /// `./finish` exits with this code.
+    FinishExits(i32),
 }
+
+/// The `timeout-finish` the world's `./finish` has, in milliseconds.
+const FINISH_TIMEOUT_MS: u64 = 1500;
 
 /// 0.76's control bytes, the extensions' (q 1 2 w y b r), and one no one knows.
 const CONTROLS: &[u8] = b"udoahktipcxq12wybrz";
@@ -62,7 +75,12 @@ struct World {
     /// The last status record written.
     on_disk: Option<[u8; 18]>,
     /// How often each of `Timer::ALL` was due when the timer input was sent.
-    fired: [u64; 2],
+    fired: [u64; 3],
+    finish_exists: bool,
+    /// The running `./finish`, and when it started.
+    live_finish: Option<(u32, u64)>,
+    /// The service just exited: `./finish` may be asked for.
+    finish_due: bool,
 }
 
 impl World {
@@ -81,7 +99,10 @@ impl World {
             exit_asked: false,
             exited: false,
             paused: false,
-            fired: [0; 2],
+            fired: [0; 3],
+            finish_exists: false,
+            live_finish: None,
+            finish_due: false,
         };
         w.input(Input::Start { down_file })?;
         w.input(Input::Ready)?;
@@ -137,13 +158,34 @@ impl World {
                         self.no_restart = true;
                     }
                     let started = *self.starts.last().expect("a child was started");
-                    if self.s.want() == Want::Up && !self.exit_asked && self.mono < started + RESTART_INTERVAL
+                    if self.s.want() == Want::Up
+                        && !self.exit_asked
+                        && self.mono < started + RESTART_INTERVAL
+                        && !self.finish_exists
                     {
                         self.held = Some((pid, self.mono));
                     }
-                    self.input(Input::Reaped(pid))
+                    self.finish_due = true;
+                    let result = self.input(Input::Reaped(pid, Ended::Signaled(15)));
+                    if self.finish_due {
+                        return Err("the service exited and ./finish was not asked for".into());
+                    }
+                    result
                 }
-                None => self.input(Input::Reaped(999_999)),
+                None => self.input(Input::Reaped(999_999, Ended::Exited(0))),
+            },
+            Event::ToggleFinish => {
+                self.finish_exists = !self.finish_exists;
+                Ok(())
+            }
+            Event::FinishExits(code) => match self.live_finish.take() {
+                Some((pid, _)) => {
+                    if code == PERMANENT_FAILURE {
+                        self.down = true;
+                    }
+                    self.input(Input::Reaped(pid, Ended::Exited(code)))
+                }
+                None => Ok(()),
             },
             Event::Wait(ms) => {
                 self.mono += ms * 1_000_000;
@@ -194,6 +236,9 @@ impl World {
                         if self.live_child.is_some() {
                             return Err("a second child".into());
                         }
+                        if self.live_finish.is_some() {
+                            return Err("started while ./finish runs".into());
+                        }
                         if self.down {
                             return Err("started while wanted down".into());
                         }
@@ -219,11 +264,37 @@ impl World {
                             queue.push(Input::Spawned(self.next_pid));
                         }
                     }
-                    Effect::Signal(pid, _) => {
-                        if Some(pid) != self.live_child {
+                    Effect::Signal(pid, signal) => match self.live_finish {
+                        Some((finish, started)) if finish == pid => {
+                            let due = started + FINISH_TIMEOUT_MS * 1_000_000;
+                            if signal != model::supervise::Signal::Kill || self.mono < due {
+                                return Err(format!(
+                                    "{signal:?} to ./finish {} ms after its start",
+                                    (self.mono - started) / 1_000_000
+                                ));
+                            }
+                        }
+                        _ if Some(pid) != self.live_child => {
                             return Err(format!("signal to {pid}, not the service"));
                         }
+                        _ => {}
+                    },
+                    Effect::Finish { code, signal } => {
+                        if !std::mem::take(&mut self.finish_due) || (code, signal) != (-1, 15) {
+                            return Err(format!("./finish {code} {signal} asked for out of turn"));
+                        }
+                        if self.finish_exists {
+                            self.next_pid += 1;
+                            self.live_finish = Some((self.next_pid, self.mono));
+                            queue.push(Input::FinishStarted {
+                                pid: self.next_pid,
+                                timeout: FinishTimeout::Millis(FINISH_TIMEOUT_MS),
+                            });
+                        } else {
+                            queue.push(Input::FinishAbsent);
+                        }
                     }
+                    Effect::WarnTimeoutFinish => return Err("warned of a usable timeout-finish".into()),
                     Effect::WriteStatus(bytes) => {
                         self.check_record(&bytes)?;
                         self.on_disk = Some(bytes);
@@ -234,7 +305,7 @@ impl World {
                         }
                     }
                     Effect::Exit => {
-                        if !self.exit_asked || self.live_child.is_some() {
+                        if !self.exit_asked || self.live_child.is_some() || self.live_finish.is_some() {
                             return Err("exit without x, or with a child left".into());
                         }
                         self.exited = true;
@@ -253,7 +324,7 @@ impl World {
                 self.live_child
             ));
         }
-        if self.exit_asked && self.live_child.is_none() && !self.exited {
+        if self.exit_asked && self.live_child.is_none() && self.live_finish.is_none() && !self.exited {
             return Err("x given and no child, but no exit".into());
         }
         if let (Some(_), Some(&started)) = (self.held, self.starts.last())
@@ -314,6 +385,9 @@ fn alphabet() -> Vec<Event> {
         Event::Wait(1000),
         Event::NextDeadline,
         Event::ForkWillFail,
+        Event::ToggleFinish,
+        Event::FinishExits(0),
+        Event::FinishExits(PERMANENT_FAILURE),
     ]);
     a
 }
@@ -332,6 +406,11 @@ fn key(w: &World) -> impl std::hash::Hash + Eq + use<> {
         w.held.is_some(),
         since_start,
         (
+            w.finish_exists,
+            w.live_finish
+                .map(|(_, started)| (w.mono - started).min(FINISH_TIMEOUT_MS * 1_000_000)),
+        ),
+        (
             w.fork_fails,
             w.down,
             w.no_restart,
@@ -345,7 +424,7 @@ fn key(w: &World) -> impl std::hash::Hash + Eq + use<> {
 
 /// Every distinct state reachable within `depth` events, breadth first, each step
 /// checked. Returns how many distinct states, and how often each timer fired.
-fn explore(depth: usize) -> (usize, [u64; 2]) {
+fn explore(depth: usize) -> (usize, [u64; 3]) {
     let alphabet = alphabet();
     let mut seen = std::collections::HashSet::new();
     let mut level: Vec<(World, Vec<Event>)> = Vec::new();
@@ -355,7 +434,7 @@ fn explore(depth: usize) -> (usize, [u64; 2]) {
             level.push((w, Vec::new()));
         }
     }
-    let mut fired = [0; 2];
+    let mut fired = [0; 3];
     for _ in 0..depth {
         let mut next_level = Vec::new();
         for (world, path) in &level {
@@ -364,7 +443,7 @@ fn explore(depth: usize) -> (usize, [u64; 2]) {
             }
             for &e in &alphabet {
                 let mut next = world.clone();
-                next.fired = [0; 2];
+                next.fired = [0; 3];
                 if let Err(why) = next.event(e) {
                     panic!("{why} after {path:?} then {e:?}");
                 }
@@ -388,8 +467,8 @@ fn every_distinct_state_within_twenty_events() {
     const DEPTH: usize = 20;
     let (states, fired) = explore(DEPTH);
     println!(
-        "supervise model check: {states} distinct states within {DEPTH} events; timers fired: restart interval {}, fork retry {}",
-        fired[0], fired[1]
+        "supervise model check: {states} distinct states within {DEPTH} events; timers fired: restart interval {}, fork retry {}, finish timeout {}",
+        fired[0], fired[1], fired[2]
     );
     for (timer, n) in Timer::ALL.iter().zip(fired) {
         assert!(n > 0, "{timer:?} never fired");
@@ -404,6 +483,8 @@ fn event() -> impl Strategy<Value = Event> {
         4 => (0u64..2500).prop_map(Event::Wait),
         1 => Just(Event::NextDeadline),
         1 => Just(Event::ForkWillFail),
+        1 => Just(Event::ToggleFinish),
+        2 => prop_oneof![Just(0), Just(PERMANENT_FAILURE), Just(1)].prop_map(Event::FinishExits),
     ]
 }
 

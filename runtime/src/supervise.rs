@@ -6,12 +6,13 @@ use crate::event_loop::{Ended, Machine, SignalPipe};
 use crate::message::{Fatal, warn};
 use crate::process::{Forked, fork};
 use model::status::LEN;
-use model::supervise::{Effect, Input, Now, Signal, Supervisor};
+use model::supervise::{Effect, FinishTimeout, Input, Now, Signal, Supervisor};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
-use std::ffi::{CStr, OsStr};
+use std::ffi::{CStr, CString, OsStr};
+use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
@@ -157,6 +158,7 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
     let mut driver = Driver {
         dir: dir_bytes,
         start_failed: crate::message::fatal_prefix(PROG, &[b"unable to start ", dir_bytes, b"/run"]),
+        finish_failed: crate::message::fatal_prefix(PROG, &[b"unable to start ", dir_bytes, b"/finish"]),
         machine: Supervisor::new(),
         control,
         exited: false,
@@ -174,6 +176,8 @@ struct Driver<'a> {
     dir: &'a [u8],
     /// What the child prints before the error if `./run` cannot be executed.
     start_failed: Vec<u8>,
+    /// The same for `./finish`.
+    finish_failed: Vec<u8>,
     machine: Supervisor,
     control: OwnedFd,
     /// The machine asked to exit.
@@ -189,8 +193,12 @@ impl Machine for Driver<'_> {
         self.input(Input::Timer);
     }
 
-    fn reaped(&mut self, pid: u32, _: Ended) {
-        self.input(Input::Reaped(pid));
+    fn reaped(&mut self, pid: u32, ended: Ended) {
+        let ended = match ended {
+            Ended::Exited(code) => model::supervise::Ended::Exited(code),
+            Ended::Signaled(signal) => model::supervise::Ended::Signaled(signal),
+        };
+        self.input(Input::Reaped(pid, ended));
     }
 
     fn wait_on(&self) -> [Option<BorrowedFd<'_>>; 2] {
@@ -236,8 +244,58 @@ impl Driver<'_> {
                         Some(Errno::from_raw(errno)),
                     ),
                     Effect::Exit => self.exited = true,
+                    Effect::Finish { code, signal } => pending.push(self.finish(code, signal)),
+                    Effect::WarnTimeoutFinish => warn(
+                        PROG,
+                        &[
+                            self.dir,
+                            b"/timeout-finish is not a number of milliseconds: no limit",
+                        ],
+                        None,
+                    ),
                 }
             }
+        }
+    }
+
+    /// Starts `./finish <code> <signal> <dir> <pgid>` if there is one, with what
+    /// `timeout-finish` says. Its process group is supervise's, where the service
+    /// was started.
+    fn finish(&mut self, code: i32, signal: i32) -> Input {
+        const FINISH: &CStr = c"./finish";
+        if let Err(Errno::ENOENT) = nix::sys::stat::stat(FINISH) {
+            return Input::FinishAbsent;
+        }
+        let timeout = match std::fs::File::open("timeout-finish") {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FinishTimeout::Unlimited,
+            Err(_) => FinishTimeout::Unusable,
+            Ok(file) => {
+                // Real contents are a few digits: more than this is not a number.
+                let mut text = Vec::with_capacity(32);
+                match file.take(64).read_to_end(&mut text) {
+                    Ok(_) => FinishTimeout::parse(&text),
+                    Err(_) => FinishTimeout::Unusable,
+                }
+            }
+        };
+        let number = |n: i32| CString::new(n.to_string()).expect("digits");
+        let args = [
+            FINISH.to_owned(),
+            number(code),
+            number(signal),
+            CString::new(self.dir).unwrap_or_default(),
+            number(nix::unistd::getpgrp().as_raw()),
+        ];
+        match fork() {
+            Ok(Forked::Parent(pid)) => Input::FinishStarted {
+                pid: pid.as_raw() as u32,
+                timeout,
+            },
+            Ok(Forked::Child) => {
+                let e = nix::unistd::execv(FINISH, &args).unwrap_err();
+                crate::process::exec_failed(&self.finish_failed, e)
+            }
+            Err(_) => Input::FinishAbsent,
         }
     }
 
