@@ -6,6 +6,7 @@ mod chain;
 mod multilog;
 mod multilog_extensions;
 mod supervise;
+mod supervise_finish;
 mod svscan;
 mod tai64n;
 mod tai64nlocal;
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(supervise::svc_scenarios());
     all.extend(supervise::svok_scenarios());
     all.extend(supervise::svstat_scenarios());
+    all.extend(supervise_finish::scenarios());
     all.extend(multilog::scenarios());
     all.extend(multilog_extensions::scenarios());
     all.extend(svscan::svscan_scenarios());
