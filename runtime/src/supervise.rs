@@ -12,7 +12,6 @@ use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
 use std::ffi::{CStr, CString, OsStr};
-use std::io::Read;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
@@ -266,15 +265,16 @@ impl Driver<'_> {
         if let Err(Errno::ENOENT) = nix::sys::stat::stat(FINISH) {
             return Input::FinishAbsent;
         }
-        let timeout = match std::fs::File::open("timeout-finish") {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FinishTimeout::Unlimited,
+        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+        let timeout = match open(c"timeout-finish", flags, Mode::empty()) {
+            Err(Errno::ENOENT) => FinishTimeout::Unlimited,
             Err(_) => FinishTimeout::Unusable,
-            Ok(file) => {
-                // Real contents are a few digits: more than this is not a number.
-                let mut text = Vec::with_capacity(32);
-                match file.take(64).read_to_end(&mut text) {
-                    Ok(_) => FinishTimeout::parse(&text),
-                    Err(_) => FinishTimeout::Unusable,
+            Ok(fd) => {
+                // Real contents are a few digits: a read that fills this is not a number.
+                let mut text = [0u8; 64];
+                match nix::unistd::read(&fd, &mut text) {
+                    Ok(n) if n < text.len() => FinishTimeout::parse(&text[..n]),
+                    _ => FinishTimeout::Unusable,
                 }
             }
         };
