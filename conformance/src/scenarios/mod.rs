@@ -6,6 +6,7 @@ mod chain;
 mod multilog;
 mod multilog_extensions;
 mod supervise;
+mod supervise_extensions;
 mod supervise_finish;
 mod svscan;
 mod tai64n;
@@ -36,7 +37,9 @@ pub fn all() -> Vec<Scenario> {
     all.extend(chain::fghack_scenarios());
     all.extend(chain::pgrphack_scenarios());
     all.extend(supervise::supervise_scenarios());
+    all.extend(supervise_extensions::supervise_scenarios());
     all.extend(supervise::svc_scenarios());
+    all.extend(supervise_extensions::svc_scenarios());
     all.extend(supervise::svok_scenarios());
     all.extend(supervise::svstat_scenarios());
     all.extend(supervise_finish::scenarios());

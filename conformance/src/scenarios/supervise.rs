@@ -51,7 +51,7 @@ fn fake(name: &str, record: &str) -> Scenario {
         ))
 }
 
-fn sv(program: &'static str, name: &str) -> Scenario {
+pub(super) fn sv(program: &'static str, name: &str) -> Scenario {
     // Upstream's supervise spends a second after every start: allow for it.
     Scenario::new(program, name)
         .prelude(super::WAITFOR)
