@@ -37,12 +37,12 @@ pub fn all() -> Vec<Scenario> {
     all.extend(chain::fghack_scenarios());
     all.extend(chain::pgrphack_scenarios());
     all.extend(supervise::supervise_scenarios());
+    all.extend(supervise_finish::scenarios());
     all.extend(supervise_extensions::supervise_scenarios());
     all.extend(supervise::svc_scenarios());
     all.extend(supervise_extensions::svc_scenarios());
     all.extend(supervise::svok_scenarios());
     all.extend(supervise::svstat_scenarios());
-    all.extend(supervise_finish::scenarios());
     all.extend(multilog::scenarios());
     all.extend(multilog_extensions::scenarios());
     all.extend(svscan::svscan_scenarios());
