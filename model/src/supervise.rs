@@ -21,12 +21,13 @@
 //!
 //! Extensions (supervise(8), EXTENSIONS), each switched on by something 0.76 never
 //! used: the control bytes `q 1 2 w y b r`, and `./finish`: after every exit of the
-//! service the machine asks for it ([`Effect::Finish`]); the runtime answers that
-//! there is none ([`Input::FinishAbsent`], and the machine goes on exactly as 0.76's
-//! would) or that it runs ([`Input::FinishStarted`]): the service is then down (pid
-//! 0 in the status) until it exits, with no start before; `timeout-finish` kills it
-//! after that long; its exit code 125 is a permanent failure: the service is wanted
-//! down until `u` or `o`.
+//! service the machine asks whether there is one ([`Effect::FindFinish`]); the
+//! runtime answers that there is none ([`Input::FinishAbsent`], and the machine goes
+//! on exactly as 0.76's would) or that there is ([`Input::FinishFound`]): the status
+//! then says down (pid 0) before it is started ([`Effect::RunFinish`],
+//! [`Input::FinishStarted`]), until it exits, with no start before; `timeout-finish`
+//! kills it after that long; its exit code 125 is a permanent failure: the service
+//! is wanted down until `u` or `o`.
 //!
 //! Invariants (checked by the tests at the end and by `tests/supervise_invariants.rs`):
 //! at most one child; no two starts less than a second apart; after `x`, exit exactly
@@ -112,11 +113,13 @@ pub enum Input {
     SpawnFailed(i32),
     /// A child was reaped (not necessarily the service), and how it ended.
     Reaped(u32, Ended),
-    /// The answer to [`Effect::Finish`]: `./finish` runs as this pid; what
+    /// The answer to [`Effect::FindFinish`]: there is a `./finish`; what
     /// `timeout-finish` says.
-    FinishStarted { pid: u32, timeout: FinishTimeout },
-    /// The answer to [`Effect::Finish`]: there is no `./finish` (or it could not be
-    /// forked).
+    FinishFound { timeout: FinishTimeout },
+    /// The answer to [`Effect::RunFinish`]: `./finish` runs as this pid.
+    FinishStarted { pid: u32 },
+    /// The answer to [`Effect::FindFinish`]: there is no `./finish`; or to
+    /// [`Effect::RunFinish`]: it could not be forked.
     FinishAbsent,
     /// The deadline passed.
     Timer,
@@ -136,10 +139,13 @@ pub enum Effect {
     WriteStatus([u8; 18]),
     /// `unable to fork for <dir>, sleeping <retry_secs> seconds: <errno>`.
     WarnForkFailed { errno: i32, retry_secs: u64 },
-    /// The service exited: run `./finish <code> <signal> <dir> <pgid>` if it exists
-    /// (`code` is -1 and `signal` the signal's number after a kill, else `signal`
-    /// is 0), then answer with [`Input::FinishStarted`] or [`Input::FinishAbsent`].
-    Finish { code: i32, signal: i32 },
+    /// The service exited: look for `./finish` and `timeout-finish`, and answer
+    /// with [`Input::FinishFound`] or [`Input::FinishAbsent`].
+    FindFinish,
+    /// Run `./finish <code> <signal> <dir> <pgid>` (`code` is -1 and `signal` the
+    /// signal's number after a kill, else `signal` is 0), and answer with
+    /// [`Input::FinishStarted`] or [`Input::FinishAbsent`].
+    RunFinish { code: i32, signal: i32 },
     /// `timeout-finish` is not a number of milliseconds: say so (it is ignored).
     WarnTimeoutFinish,
     /// Exit 0.
@@ -181,12 +187,15 @@ enum Phase {
     Spawning { exiting: bool, shown: Option<Shown> },
     /// The service runs. `exiting`: after `x`, supervise exits when it does.
     Up { pid: u32, exiting: bool },
-    /// The service `service` exited at `exited`; `./finish` is asked for (`pid`
-    /// `None` until the answer) or runs. `exiting`: `x` came. `once`: `o` came
-    /// meanwhile, so the service starts after `./finish` though not wanted up.
+    /// The service `service` exited at `exited`, as `ended` says; `./finish` is
+    /// looked for (`found` `None`), started (`pid` `None`) or runs. `exiting`: `x`
+    /// came. `once`: `o` came meanwhile, so the service starts after `./finish`
+    /// though not wanted up.
     Finishing {
+        found: Option<FinishTimeout>,
         pid: Option<u32>,
         service: u32,
+        ended: Ended,
         exited: Tai64N,
         exiting: bool,
         once: bool,
@@ -289,10 +298,17 @@ impl Supervisor {
                 shown: shown(s),
             },
             Phase::Finishing {
-                pid, exiting, once, ..
+                found,
+                pid,
+                ended,
+                exiting,
+                once,
+                ..
             } => Phase::Finishing {
+                found,
                 pid: pid.map(|_| 2),
                 service: 1,
+                ended,
                 exited: Tai64N { secs: 0, nanos: 0 },
                 exiting,
                 once,
@@ -348,45 +364,72 @@ impl Supervisor {
             }
             (Input::Reaped(reaped, ended), Phase::Up { pid, exiting }) if reaped == pid => {
                 self.phase = Phase::Finishing {
+                    found: None,
                     pid: None,
                     service: pid,
+                    ended,
                     exited: now.wall,
                     exiting,
                     once: false,
                 };
-                let (code, signal) = match ended {
-                    Ended::Exited(code) => (code, 0),
-                    Ended::Signaled(signal) => (-1, signal),
-                };
-                effects.push(Effect::Finish { code, signal });
+                effects.push(Effect::FindFinish);
             }
             (
                 Input::FinishAbsent,
                 Phase::Finishing {
+                    found,
                     pid: None,
                     service,
                     exiting,
                     once,
                     ..
                 },
-            ) => self.service_exited(service, exiting, once, now, effects),
-            (Input::FinishStarted { pid, timeout }, Phase::Finishing { pid: None, .. }) => {
-                if let Phase::Finishing {
-                    pid: finish, exited, ..
-                } = &mut self.phase
-                {
-                    *finish = Some(pid);
-                    self.stamp = *exited;
+            ) => {
+                // Shown as up through the restart interval only if no finish was found.
+                let shown = if found.is_none() { Some(service) } else { None };
+                self.service_exited(shown, exiting, once, now, effects)
+            }
+            (
+                Input::FinishFound { timeout },
+                Phase::Finishing {
+                    found: None,
+                    ended,
+                    exited,
+                    ..
+                },
+            ) => {
+                if let Phase::Finishing { found, .. } = &mut self.phase {
+                    *found = Some(timeout);
                 }
-                match timeout {
-                    FinishTimeout::Millis(ms) => self.arm(
+                // Down before it starts: whoever looks while it runs sees it so.
+                self.stamp = exited;
+                self.announce(effects);
+                if timeout == FinishTimeout::Unusable {
+                    effects.push(Effect::WarnTimeoutFinish);
+                }
+                let (code, signal) = match ended {
+                    Ended::Exited(code) => (code, 0),
+                    Ended::Signaled(signal) => (-1, signal),
+                };
+                effects.push(Effect::RunFinish { code, signal });
+            }
+            (
+                Input::FinishStarted { pid },
+                Phase::Finishing {
+                    found: Some(timeout),
+                    pid: None,
+                    ..
+                },
+            ) => {
+                if let Phase::Finishing { pid: finish, .. } = &mut self.phase {
+                    *finish = Some(pid);
+                }
+                if let FinishTimeout::Millis(ms) = timeout {
+                    self.arm(
                         Timer::FinishTimeout,
                         now.mono.saturating_add(ms.saturating_mul(1_000_000)),
-                    ),
-                    FinishTimeout::Unusable => effects.push(Effect::WarnTimeoutFinish),
-                    FinishTimeout::Unlimited => {}
+                    );
                 }
-                self.announce(effects);
             }
             (
                 Input::Reaped(reaped, ended),
@@ -429,6 +472,7 @@ impl Supervisor {
                 | Input::SpawnFailed(_)
                 | Input::Reaped(..)
                 | Input::Timer
+                | Input::FinishFound { .. }
                 | Input::FinishStarted { .. }
                 | Input::FinishAbsent,
                 _,
@@ -436,8 +480,16 @@ impl Supervisor {
         }
     }
 
-    /// The service `pid` exited and there is no `./finish`: as 0.76's supervise.
-    fn service_exited(&mut self, pid: u32, exiting: bool, once: bool, now: Now, effects: &mut Vec<Effect>) {
+    /// The service exited and there is no `./finish` (or it could not be forked):
+    /// as 0.76's supervise. `shown`: the pid to show through the restart interval.
+    fn service_exited(
+        &mut self,
+        shown: Option<u32>,
+        exiting: bool,
+        once: bool,
+        now: Now,
+        effects: &mut Vec<Effect>,
+    ) {
         self.phase = Phase::Down { shown: None };
         if exiting {
             self.stamp = now.wall;
@@ -448,7 +500,7 @@ impl Supervisor {
         if self.want == Want::Up || (once && self.want == Want::Nothing) {
             self.try_start(now, false, effects);
         }
-        if self.armed(Timer::RestartInterval) {
+        if let (true, Some(pid)) = (self.armed(Timer::RestartInterval), shown) {
             self.phase = Phase::Down {
                 shown: Some(Shown {
                     pid,
@@ -702,17 +754,15 @@ mod tests {
                             .push(format!("warn fork failed: errno {errno}, sleeping {retry_secs}")),
                         Effect::Exit => self.log.push("exit".into()),
                         // Without a finish script nothing is logged: 0.76's stories stay as they were.
-                        Effect::Finish { code, signal } => match self.finish {
+                        Effect::FindFinish => match self.finish {
                             None => queue.push(Input::FinishAbsent),
-                            Some(timeout) => {
-                                self.next_pid += 1;
-                                self.log.push(format!("finish {} {code} {signal}", self.next_pid));
-                                queue.push(Input::FinishStarted {
-                                    pid: self.next_pid,
-                                    timeout,
-                                });
-                            }
+                            Some(timeout) => queue.push(Input::FinishFound { timeout }),
                         },
+                        Effect::RunFinish { code, signal } => {
+                            self.next_pid += 1;
+                            self.log.push(format!("finish {} {code} {signal}", self.next_pid));
+                            queue.push(Input::FinishStarted { pid: self.next_pid });
+                        }
                         Effect::WarnTimeoutFinish => self.log.push("warn timeout-finish".into()),
                     }
                 }
@@ -953,17 +1003,17 @@ mod tests {
         h.advance(1_000_000);
         h.send(Input::Reaped(106, Ended::Signaled(9)));
         insta::assert_snapshot!(h.take_log(), @r"
-        finish 102 -1 9
         status pid 0 paused 0 want 'u'
+        finish 102 -1 9
         spawn 103
         status pid 103 paused 0 want 'u'
-        finish 104 3 0
         status pid 0 paused 0 want 'u'
+        finish 104 3 0
         status pid 0 paused 0 want 'u'
         spawn 105 deferred
         status pid 105 paused 0 want 'u'
-        finish 106 0 0
         status pid 0 paused 0 want 'u'
+        finish 106 0 0
         kill 106 Kill
         spawn 107
         status pid 107 paused 0 want 'u'
@@ -998,26 +1048,26 @@ mod tests {
         h.send(Input::Control(b'u'));
         h.send(Input::Reaped(108, Ended::Exited(0)));
         insta::assert_snapshot!(h.take_log(), @r"
-        finish 102 1 0
         status pid 0 paused 0 want 'u'
+        finish 102 1 0
         status pid 0 paused 0 want 'd'
         status pid 0 paused 0 want 'u'
         spawn 103
         status pid 103 paused 0 want 'u'
-        finish 104 0 0
         status pid 0 paused 0 want 'u'
+        finish 104 0 0
         status pid 0 paused 0 want 'd'
         status pid 0 paused 0 want 'd'
         status pid 0 paused 0 want '\0'
         spawn 105
         status pid 105 paused 0 want '\0'
-        finish 106 0 0
         status pid 0 paused 0 want '\0'
+        finish 106 0 0
         status pid 0 paused 0 want '\0'
         spawn 107
         status pid 107 paused 0 want '\0'
-        finish 108 0 0
         status pid 0 paused 0 want '\0'
+        finish 108 0 0
         status pid 0 paused 0 want '\0'
         status pid 0 paused 0 want 'u'
         status pid 0 paused 0 want 'u'

@@ -173,7 +173,7 @@ impl Timers {
 }
 
 /// How a reaped child ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ended {
     Exited(i32),
     Signaled(i32),

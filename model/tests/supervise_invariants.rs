@@ -79,8 +79,10 @@ struct World {
     finish_exists: bool,
     /// The running `./finish`, and when it started.
     live_finish: Option<(u32, u64)>,
-    /// The service just exited: `./finish` may be asked for.
+    /// The service just exited: `./finish` may be looked for.
     finish_due: bool,
+    /// `./finish` was found: it may be run.
+    finish_found: bool,
 }
 
 impl World {
@@ -103,6 +105,7 @@ impl World {
             finish_exists: false,
             live_finish: None,
             finish_due: false,
+            finish_found: false,
         };
         w.input(Input::Start { down_file })?;
         w.input(Input::Ready)?;
@@ -279,20 +282,31 @@ impl World {
                         }
                         _ => {}
                     },
-                    Effect::Finish { code, signal } => {
-                        if !std::mem::take(&mut self.finish_due) || (code, signal) != (-1, 15) {
-                            return Err(format!("./finish {code} {signal} asked for out of turn"));
+                    Effect::FindFinish => {
+                        if !std::mem::take(&mut self.finish_due) {
+                            return Err("./finish looked for out of turn".into());
                         }
                         if self.finish_exists {
-                            self.next_pid += 1;
-                            self.live_finish = Some((self.next_pid, self.mono));
-                            queue.push(Input::FinishStarted {
-                                pid: self.next_pid,
+                            self.finish_found = true;
+                            queue.push(Input::FinishFound {
                                 timeout: FinishTimeout::Millis(FINISH_TIMEOUT_MS),
                             });
                         } else {
                             queue.push(Input::FinishAbsent);
                         }
+                    }
+                    Effect::RunFinish { code, signal } => {
+                        if !std::mem::take(&mut self.finish_found) || (code, signal) != (-1, 15) {
+                            return Err(format!("./finish {code} {signal} run out of turn"));
+                        }
+                        // The status said down before it starts.
+                        let on_disk = self.on_disk.and_then(|b| Record::decode(&b)).unwrap();
+                        if on_disk.pid != 0 {
+                            return Err("./finish started while the status shows a pid".into());
+                        }
+                        self.next_pid += 1;
+                        self.live_finish = Some((self.next_pid, self.mono));
+                        queue.push(Input::FinishStarted { pid: self.next_pid });
                     }
                     Effect::WarnTimeoutFinish => return Err("warned of a usable timeout-finish".into()),
                     Effect::WriteStatus(bytes) => {

@@ -170,6 +170,29 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
     Ok(crate::event_loop::run(&children, &mut driver))
 }
 
+/// Whether there is a `./finish`, and what `timeout-finish` says.
+fn find_finish() -> Input {
+    if let Err(Errno::ENOENT) = nix::sys::stat::stat(FINISH) {
+        return Input::FinishAbsent;
+    }
+    let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+    let timeout = match open(c"timeout-finish", flags, Mode::empty()) {
+        Err(Errno::ENOENT) => FinishTimeout::Unlimited,
+        Err(_) => FinishTimeout::Unusable,
+        Ok(fd) => {
+            // Real contents are a few digits: a read that fills this is not a number.
+            let mut text = [0u8; 64];
+            match nix::unistd::read(&fd, &mut text) {
+                Ok(n) if n < text.len() => FinishTimeout::parse(&text[..n]),
+                _ => FinishTimeout::Unusable,
+            }
+        }
+    };
+    Input::FinishFound { timeout }
+}
+
+const FINISH: &CStr = c"./finish";
+
 /// Carries out the machine's effects.
 struct Driver<'a> {
     dir: &'a [u8],
@@ -243,7 +266,8 @@ impl Driver<'_> {
                         Some(Errno::from_raw(errno)),
                     ),
                     Effect::Exit => self.exited = true,
-                    Effect::Finish { code, signal } => pending.push(self.finish(code, signal)),
+                    Effect::FindFinish => pending.push(find_finish()),
+                    Effect::RunFinish { code, signal } => pending.push(self.run_finish(code, signal)),
                     Effect::WarnTimeoutFinish => warn(
                         PROG,
                         &[
@@ -257,27 +281,9 @@ impl Driver<'_> {
         }
     }
 
-    /// Starts `./finish <code> <signal> <dir> <pgid>` if there is one, with what
-    /// `timeout-finish` says. Its process group is supervise's, where the service
-    /// was started.
-    fn finish(&mut self, code: i32, signal: i32) -> Input {
-        const FINISH: &CStr = c"./finish";
-        if let Err(Errno::ENOENT) = nix::sys::stat::stat(FINISH) {
-            return Input::FinishAbsent;
-        }
-        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
-        let timeout = match open(c"timeout-finish", flags, Mode::empty()) {
-            Err(Errno::ENOENT) => FinishTimeout::Unlimited,
-            Err(_) => FinishTimeout::Unusable,
-            Ok(fd) => {
-                // Real contents are a few digits: a read that fills this is not a number.
-                let mut text = [0u8; 64];
-                match nix::unistd::read(&fd, &mut text) {
-                    Ok(n) if n < text.len() => FinishTimeout::parse(&text[..n]),
-                    _ => FinishTimeout::Unusable,
-                }
-            }
-        };
+    /// Starts `./finish <code> <signal> <dir> <pgid>`. Its process group is
+    /// supervise's, where the service was started.
+    fn run_finish(&mut self, code: i32, signal: i32) -> Input {
         let number = |n: i32| CString::new(n.to_string()).expect("digits");
         let args = [
             FINISH.to_owned(),
@@ -289,7 +295,6 @@ impl Driver<'_> {
         match fork() {
             Ok(Forked::Parent(pid)) => Input::FinishStarted {
                 pid: pid.as_raw() as u32,
-                timeout,
             },
             Ok(Forked::Child) => {
                 let e = nix::unistd::execv(FINISH, &args).unwrap_err();
