@@ -284,7 +284,7 @@ impl Driver<'_> {
     /// Starts `./finish <code> <signal> <dir> <pgid>`. Its process group is
     /// supervise's, where the service was started.
     fn run_finish(&mut self, code: i32, signal: i32) -> Input {
-        let number = |n: i32| CString::new(n.to_string()).expect("digits");
+        let number = |n: i32| CString::new(n.to_string()).unwrap_or_default();
         let args = [
             FINISH.to_owned(),
             number(code),
