@@ -106,7 +106,8 @@ fn upstreams_tools(scenario: Scenario, tools: &[&'static str]) -> Scenario {
 
 /// svstat and svok while finish runs: down (pid 0) and running; afterwards up again
 /// with a new pid.
-const STATUS_WHILE_FINISH_RUNS: &str = "supervise s & waitfor logged s/log run; waitfor isup s; first=$(pid s)
+const STATUS_WHILE_FINISH_RUNS: &str =
+    "supervise s & waitfor logged s/log run; waitfor isup s; first=$(pid s)
 svc -t s; finish_ran 1 'finish -1 15' || stop
 waitfor isdown s; echo 'while finish runs:'; svstat s; svok s; echo \"svok: $?\"
 touch s/go; waitfor has s/log run 2; waitfor isup s; echo 'after it:'; svstat s
@@ -174,8 +175,7 @@ svc -dx s; wait; echo \"supervise exited $?\"",
             "supervise s & waitfor has s/log run 2; cat s/log
 svc -dx s; wait; echo \"supervise exited $?\"; cat s/log",
         ),
-        service("status-is-down-while-finish-runs", "s6", SLEEPER, GATED)
-            .run(STATUS_WHILE_FINISH_RUNS),
+        service("status-is-down-while-finish-runs", "s6", SLEEPER, GATED).run(STATUS_WHILE_FINISH_RUNS),
         upstreams_tools(
             service(
                 "upstreams-svstat-and-svok-while-finish-runs",
@@ -186,15 +186,9 @@ svc -dx s; wait; echo \"supervise exited $?\"; cat s/log",
             &["svstat", "svok"],
         )
         .run(STATUS_WHILE_FINISH_RUNS),
-        service("svc-d-and-u-while-finish-runs", "s6", SLEEPER, GATED)
-            .run(COMMANDS_WHILE_FINISH_RUNS),
+        service("svc-d-and-u-while-finish-runs", "s6", SLEEPER, GATED).run(COMMANDS_WHILE_FINISH_RUNS),
         upstreams_tools(
-            service(
-                "upstreams-svc-d-and-u-while-finish-runs",
-                "s6",
-                SLEEPER,
-                GATED,
-            ),
+            service("upstreams-svc-d-and-u-while-finish-runs", "s6", SLEEPER, GATED),
             &["svc", "svstat", "svok"],
         )
         .run(COMMANDS_WHILE_FINISH_RUNS),
@@ -256,15 +250,11 @@ touch s/go; wait; echo \"supervise exited $?\"; svok s; echo \"svok: $?\"; svsta
         ),
         // A finish without its execute bit fails as a run would, and ends like any
         // finish: the service restarts.
-        exe(
-            ext("finish-not-executable", "runit"),
-            "s/run",
-            EXITS_3_ONCE,
-        )
-        .file("s/finish", LOG_CODE_AND_SIGNAL)
-        .run(
-            "supervise s 2> err & waitfor has s/log run 2; waitfor isup s
+        exe(ext("finish-not-executable", "runit"), "s/run", EXITS_3_ONCE)
+            .file("s/finish", LOG_CODE_AND_SIGNAL)
+            .run(
+                "supervise s 2> err & waitfor has s/log run 2; waitfor isup s
 svc -dx s; wait; echo \"supervise exited $?\"; cat err; cat s/log",
-        ),
+            ),
     ]
 }
