@@ -2,9 +2,9 @@
 //! bytes from `svc`, the service's exits, failed forks and the passing of time.
 //!
 //! The runtime feeds it [`Input`]s with the current time and carries out the
-//! [`Effect`]s it returns; after an [`Effect::Spawn`] it must answer at once with
-//! [`Input::Spawned`] or [`Input::SpawnFailed`]. [`Supervisor::deadline`] says when
-//! to send [`Input::Timer`].
+//! [`Effect`]s it returns; an effect that asks a question ([`Effect::Spawn`],
+//! [`Effect::Survey`], [`Effect::RunFinish`]) is answered at once with the input it
+//! names. [`Supervisor::deadline`] says when to send [`Input::Timer`].
 //!
 //! Upstream's semantics, with two deliberate divergences (DESIGN.md): upstream sleeps
 //! a whole second after every start without listening to anyone, which limits
@@ -14,29 +14,39 @@
 //! to the status file once, with the new pid, where upstream writes it twice.
 //!
 //! The machine is a phase (no child, a start awaiting its answer, the service up,
-//! done) with what every phase shares: what `svc` last asked for, the paused flag,
-//! the status record's stamp, and a small table of named timers. Impossible
-//! combinations (a child and a pending restart, a timer while the service runs)
+//! the service exited and `./finish` looked for or running, done) with what every
+//! phase shares: what `svc` last asked for, the paused flag, the status record's
+//! stamp, the extension files as last read, and a small table of named timers.
+//! Impossible combinations (a child and a pending restart, a finish and a child)
 //! cannot be written.
 //!
 //! Extensions (supervise(8), EXTENSIONS), each switched on by something 0.76 never
-//! used: the control bytes `q 1 2 w y b r`, and `./finish`: after every exit of the
-//! service the machine asks whether there is one ([`Effect::FindFinish`]); the
-//! runtime answers that there is none ([`Input::FinishAbsent`], and the machine goes
-//! on exactly as 0.76's would) or that there is ([`Input::FinishFound`]): the status
-//! then says down (pid 0) before it is started ([`Effect::RunFinish`],
-//! [`Input::FinishStarted`]), until it exits, with no start before; `timeout-finish`
-//! kills it after that long; its exit code 125 is a permanent failure: the service
-//! is wanted down until `u` or `o`.
+//! used: the control bytes `q 1 2 w y b r`, and the service directory's extension
+//! files ([`settings`]), read ([`Effect::Survey`]) after each exit of the service
+//! and before `d` or `r` signal it; a directory without them reads as 0.76's.
+//! - `./finish`: the status says down (pid 0) before it is started
+//!   ([`Effect::RunFinish`]), until it exits, with no start before; `timeout-finish`
+//!   kills it after that long; its exit code 125 is a permanent failure: the
+//!   service is wanted down until `u` or `o`.
+//! - `down-signal` replaces TERM for `d` and `r`; `timeout-kill` sends SIGKILL
+//!   (to the group with `flag-timeout-killpg`) if the service outlives it.
+//! - `restart-delay`, `restart-steps`, `restart-max-delay`,
+//!   `restart-randomized-delay`: the wait after an exit before the restart, on top
+//!   of 0.76's second between starts.
+//! - `restart-limit-count` exits within `restart-limit-interval`: a permanent failure.
 //!
 //! Invariants (checked by the tests at the end and by `tests/supervise_invariants.rs`):
 //! at most one child; no two starts less than a second apart; after `x`, exit exactly
 //! when no child is left; after `d`, or `o`, the service is not started again when it
 //! exits; every status record decodes and says what the machine holds.
 
+pub mod settings;
+
 use crate::status::{Record, Want};
 pub use crate::svscan::Ended;
 use crate::tai64::Tai64N;
+pub use settings::Settings;
+use std::collections::VecDeque;
 
 /// The shortest time between two starts of `./run`, in nanoseconds.
 pub const RESTART_INTERVAL: u64 = 1_000_000_000;
@@ -45,32 +55,7 @@ pub const FORK_RETRY: u64 = 60_000_000_000;
 /// `./finish`'s exit code that says the service failed for good (s6's).
 pub const PERMANENT_FAILURE: i32 = 125;
 
-/// What `timeout-finish` says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FinishTimeout {
-    /// No file: `./finish` may take as long as it takes.
-    Unlimited,
-    /// Kill `./finish` this many milliseconds after its start.
-    Millis(u64),
-    /// The file says nothing usable: warned about, and no limit.
-    Unusable,
-}
-
-impl FinishTimeout {
-    /// Reads `timeout-finish`'s contents: decimal milliseconds, surrounding white
-    /// space allowed (`0` is no limit, as in s6).
-    pub fn parse(text: &[u8]) -> FinishTimeout {
-        let text = text.trim_ascii();
-        let number = (!text.is_empty() && text.iter().all(u8::is_ascii_digit))
-            .then(|| std::str::from_utf8(text).ok()?.parse::<u64>().ok())
-            .flatten();
-        match number {
-            Some(0) => FinishTimeout::Unlimited,
-            Some(ms) => FinishTimeout::Millis(ms),
-            None => FinishTimeout::Unusable,
-        }
-    }
-}
+const MILLI: u64 = 1_000_000;
 
 /// The current time: the wall clock for status records, a monotonic clock (in
 /// nanoseconds) for intervals.
@@ -81,7 +66,7 @@ pub struct Now {
 }
 
 /// A signal supervise sends to its service.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Signal {
     Alrm,
     Cont,
@@ -96,12 +81,36 @@ pub enum Signal {
     Usr2,
     Winch,
     Abrt,
+    /// Any other, by its Linux number (from `down-signal`).
+    Number(i32),
+}
+
+impl Signal {
+    /// The named variant for a Linux signal number where there is one.
+    pub fn from_number(n: i32) -> Signal {
+        match n {
+            1 => Signal::Hup,
+            2 => Signal::Int,
+            3 => Signal::Quit,
+            6 => Signal::Abrt,
+            9 => Signal::Kill,
+            10 => Signal::Usr1,
+            12 => Signal::Usr2,
+            14 => Signal::Alrm,
+            15 => Signal::Term,
+            18 => Signal::Cont,
+            19 => Signal::Stop,
+            28 => Signal::Winch,
+            n => Signal::Number(n),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Input {
-    /// Start-up, once `supervise/status` can be written; whether `down` exists.
-    Start { down_file: bool },
+    /// Start-up, once `supervise/status` can be written; whether `down` exists, and
+    /// a seed for `restart-randomized-delay`.
+    Start { down_file: bool, seed: u64 },
     /// `supervise/ok` is open (svok and svstat now see supervise running): the
     /// service may start.
     Ready,
@@ -113,14 +122,12 @@ pub enum Input {
     SpawnFailed(i32),
     /// A child was reaped (not necessarily the service), and how it ended.
     Reaped(u32, Ended),
-    /// The answer to [`Effect::FindFinish`]: there is a `./finish`; what
-    /// `timeout-finish` says.
-    FinishFound { timeout: FinishTimeout },
+    /// The answer to [`Effect::Survey`]: what the extension files say.
+    Surveyed(Settings),
     /// The answer to [`Effect::RunFinish`]: `./finish` runs as this pid.
     FinishStarted { pid: u32 },
-    /// The answer to [`Effect::FindFinish`]: there is no `./finish`; or to
-    /// [`Effect::RunFinish`]: it could not be forked.
-    FinishAbsent,
+    /// The answer to [`Effect::RunFinish`]: it could not be forked.
+    FinishFailed,
     /// The deadline passed.
     Timer,
 }
@@ -135,19 +142,21 @@ pub enum Effect {
     Spawn { deferred: bool },
     /// Send a signal to the service (its pid, never its group).
     Signal(u32, Signal),
+    /// Send a signal to the process group this pid leads, or to the pid if it
+    /// leads none (it runs in supervise's group).
+    SignalGroup(u32, Signal),
     /// Write this record to `supervise/status` (by way of `status.new`).
     WriteStatus([u8; 18]),
     /// `unable to fork for <dir>, sleeping <retry_secs> seconds: <errno>`.
     WarnForkFailed { errno: i32, retry_secs: u64 },
-    /// The service exited: look for `./finish` and `timeout-finish`, and answer
-    /// with [`Input::FinishFound`] or [`Input::FinishAbsent`].
-    FindFinish,
+    /// Read the extension files, and answer with [`Input::Surveyed`].
+    Survey,
     /// Run `./finish <code> <signal> <dir> <pgid>` (`code` is -1 and `signal` the
     /// signal's number after a kill, else `signal` is 0), and answer with
-    /// [`Input::FinishStarted`] or [`Input::FinishAbsent`].
+    /// [`Input::FinishStarted`] or [`Input::FinishFailed`].
     RunFinish { code: i32, signal: i32 },
-    /// `timeout-finish` is not a number of milliseconds: say so (it is ignored).
-    WarnTimeoutFinish,
+    /// This extension file says nothing usable: say so (it is ignored).
+    Warn(settings::File),
     /// Exit 0.
     Exit,
 }
@@ -155,16 +164,24 @@ pub enum Effect {
 /// The machine's named timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Timer {
-    /// A start waits until a second has passed since the last one.
+    /// A start waits until a second has passed since the last one, and until the
+    /// backoff's wait after the exit has passed.
     RestartInterval,
     /// After a failed fork, the next try.
     ForkRetry,
     /// `timeout-finish` after `./finish` started: it is killed.
     FinishTimeout,
+    /// `timeout-kill` after the down signal: the service is killed.
+    KillTimeout,
 }
 
 impl Timer {
-    pub const ALL: [Timer; 3] = [Timer::RestartInterval, Timer::ForkRetry, Timer::FinishTimeout];
+    pub const ALL: [Timer; 4] = [
+        Timer::RestartInterval,
+        Timer::ForkRetry,
+        Timer::FinishTimeout,
+        Timer::KillTimeout,
+    ];
 }
 
 /// An exited service whose pid the status file keeps showing (see [`Phase::Down`]).
@@ -175,25 +192,49 @@ struct Shown {
     exited: Tai64N,
 }
 
+/// A command that signals the service, waiting for the extension files to be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Stop {
+    /// `d`.
+    Down,
+    /// `r`.
+    Restart,
+}
+
+/// Where a [`Phase::Finishing`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum FinishStep {
+    /// The extension files are being read: is there a `./finish`?
+    Surveying,
+    /// It is being started.
+    Starting,
+    /// It runs as this pid.
+    Running(u32),
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Phase {
     /// No child. `shown`: the service exited within a second of its start and its
     /// restart waits for the interval; the status keeps showing its pid until the
     /// next start, as upstream's does (it sleeps out that second before it reaps),
     /// so that clients reading a crash-looping service see it up. Only while the
-    /// restart interval's timer runs.
+    /// restart interval's timer runs, and only for a directory without extension
+    /// files that change what follows an exit.
     Down { shown: Option<Shown> },
     /// An [`Effect::Spawn`] awaits its answer. `exiting`: `x` came meanwhile.
     Spawning { exiting: bool, shown: Option<Shown> },
     /// The service runs. `exiting`: after `x`, supervise exits when it does.
-    Up { pid: u32, exiting: bool },
+    /// `stopping`: `d` or `r` came and waits for the survey.
+    Up {
+        pid: u32,
+        exiting: bool,
+        stopping: Option<Stop>,
+    },
     /// The service `service` exited at `exited`, as `ended` says; `./finish` is
-    /// looked for (`found` `None`), started (`pid` `None`) or runs. `exiting`: `x`
-    /// came. `once`: `o` came meanwhile, so the service starts after `./finish`
-    /// though not wanted up.
+    /// looked for, started or runs (`step`). `exiting`: `x` came. `once`: `o` came
+    /// meanwhile, so the service starts after `./finish` though not wanted up.
     Finishing {
-        found: Option<FinishTimeout>,
-        pid: Option<u32>,
+        step: FinishStep,
         service: u32,
         ended: Ended,
         exited: Tai64N,
@@ -213,8 +254,21 @@ pub struct Supervisor {
     stamp: Tai64N,
     /// When `./run` was last started (monotonic).
     last_start: Option<u64>,
-    /// When each of [`Timer::ALL`] fires (monotonic), if armed: only while down.
-    timers: [Option<u64>; 3],
+    /// When each of [`Timer::ALL`] fires (monotonic), if armed.
+    timers: [Option<u64>; 4],
+    /// The extension files as last read.
+    settings: Settings,
+    /// The backoff's wait ends then (monotonic): no start before.
+    not_before: u64,
+    /// Restarts since the backoff's step count was last reset.
+    restarts: u32,
+    /// The service's recent exits (monotonic), while `restart-limit-count` is used.
+    exits: VecDeque<u64>,
+    /// For `restart-randomized-delay` (xorshift).
+    random: u64,
+    /// `r` stopped the service: its exit was asked for, so neither backoff nor
+    /// `restart-limit-count` counts it.
+    restart_asked: bool,
 }
 
 impl Default for Supervisor {
@@ -231,7 +285,13 @@ impl Supervisor {
             paused: false,
             stamp: Tai64N { secs: 0, nanos: 0 },
             last_start: None,
-            timers: [None; 3],
+            timers: [None; 4],
+            settings: Settings::PLAIN,
+            not_before: 0,
+            restarts: 0,
+            exits: VecDeque::new(),
+            random: 1,
+            restart_asked: false,
         }
     }
 
@@ -281,8 +341,9 @@ impl Supervisor {
 
     /// The machine as seen from `now`, for model checking: pids, stamps and times
     /// replaced by what decides its behaviour (which child, how long until each
-    /// timer, whether the restart interval has passed), so that states that behave
-    /// alike compare equal.
+    /// timer, whether the restart interval has passed, which recent exits still
+    /// count, which step of the backoff), so that states that behave alike compare equal. The random state is
+    /// left out: it changes only how long a randomized wait is.
     pub fn abstracted(&self, now: u64) -> Supervisor {
         let shown = |s: Option<Shown>| {
             s.map(|_| Shown {
@@ -291,22 +352,29 @@ impl Supervisor {
             })
         };
         let phase = match self.phase {
-            Phase::Up { exiting, .. } => Phase::Up { pid: 1, exiting },
+            Phase::Up {
+                exiting, stopping, ..
+            } => Phase::Up {
+                pid: 1,
+                exiting,
+                stopping,
+            },
             Phase::Down { shown: s } => Phase::Down { shown: shown(s) },
             Phase::Spawning { exiting, shown: s } => Phase::Spawning {
                 exiting,
                 shown: shown(s),
             },
             Phase::Finishing {
-                found,
-                pid,
+                step,
                 ended,
                 exiting,
                 once,
                 ..
             } => Phase::Finishing {
-                found,
-                pid: pid.map(|_| 2),
+                step: match step {
+                    FinishStep::Running(_) => FinishStep::Running(2),
+                    other => other,
+                },
                 service: 1,
                 ended,
                 exited: Tai64N { secs: 0, nanos: 0 },
@@ -315,6 +383,7 @@ impl Supervisor {
             },
             Phase::Exited => Phase::Exited,
         };
+        let window = self.settings.limit.map_or(0, |l| l.interval_ms * MILLI);
         Supervisor {
             phase,
             want: self.want,
@@ -324,6 +393,16 @@ impl Supervisor {
                 .last_start
                 .map(|t| now.saturating_sub(t).min(RESTART_INTERVAL)),
             timers: self.timers.map(|t| t.map(|at| at.saturating_sub(now))),
+            settings: self.settings,
+            not_before: self.not_before.saturating_sub(now),
+            restarts: self.restarts.min(self.settings.backoff.steps),
+            exits: self
+                .exits
+                .iter()
+                .map(|&t| now.saturating_sub(t).min(window))
+                .collect(),
+            random: 0,
+            restart_asked: self.restart_asked,
         }
     }
 
@@ -331,9 +410,10 @@ impl Supervisor {
     pub fn handle(&mut self, input: Input, now: Now, effects: &mut Vec<Effect>) {
         match (input, self.phase) {
             (_, Phase::Exited) => {}
-            (Input::Start { down_file }, _) => {
+            (Input::Start { down_file, seed }, _) => {
                 self.want = if down_file { Want::Down } else { Want::Up };
                 self.stamp = now.wall;
+                self.random = seed | 1;
                 self.announce(effects);
             }
             (Input::Ready, _) => {
@@ -343,8 +423,13 @@ impl Supervisor {
             }
             (Input::Control(byte), _) => self.control(byte, now, effects),
             (Input::Spawned(pid), Phase::Spawning { exiting, .. }) => {
-                self.phase = Phase::Up { pid, exiting };
+                self.phase = Phase::Up {
+                    pid,
+                    exiting,
+                    stopping: None,
+                };
                 self.paused = false;
+                self.restart_asked = false;
                 self.stamp = now.wall;
                 self.last_start = Some(now.mono);
                 self.announce(effects);
@@ -362,51 +447,57 @@ impl Supervisor {
                     self.exit(effects);
                 }
             }
-            (Input::Reaped(reaped, ended), Phase::Up { pid, exiting }) if reaped == pid => {
+            (Input::Reaped(reaped, ended), Phase::Up { pid, exiting, .. }) if reaped == pid => {
+                self.timers[Timer::KillTimeout as usize] = None;
                 self.phase = Phase::Finishing {
-                    found: None,
-                    pid: None,
+                    step: FinishStep::Surveying,
                     service: pid,
                     ended,
                     exited: now.wall,
                     exiting,
                     once: false,
                 };
-                effects.push(Effect::FindFinish);
+                effects.push(Effect::Survey);
             }
             (
-                Input::FinishAbsent,
-                Phase::Finishing {
-                    found,
-                    pid: None,
-                    service,
+                Input::Surveyed(settings),
+                Phase::Up {
+                    pid,
                     exiting,
-                    once,
-                    ..
+                    stopping: Some(stop),
                 },
             ) => {
-                // Shown as up through the restart interval only if no finish was found.
-                let shown = if found.is_none() { Some(service) } else { None };
-                self.service_exited(shown, exiting, once, now, effects)
+                self.take_settings(settings, true, effects);
+                self.phase = Phase::Up {
+                    pid,
+                    exiting,
+                    stopping: None,
+                };
+                self.stop(pid, stop, now, effects);
             }
             (
-                Input::FinishFound { timeout },
+                Input::Surveyed(settings),
                 Phase::Finishing {
-                    found: None,
+                    step: FinishStep::Surveying,
+                    service,
                     ended,
                     exited,
-                    ..
+                    exiting,
+                    once,
                 },
             ) => {
-                if let Phase::Finishing { found, .. } = &mut self.phase {
-                    *found = Some(timeout);
+                self.take_settings(settings, false, effects);
+                self.count_exit(now);
+                let Some(_) = settings.finish else {
+                    let shown = settings.plain_exit().then_some(service);
+                    return self.service_exited(shown, exiting, once, now, effects);
+                };
+                if let Phase::Finishing { step, .. } = &mut self.phase {
+                    *step = FinishStep::Starting;
                 }
                 // Down before it starts: whoever looks while it runs sees it so.
                 self.stamp = exited;
                 self.announce(effects);
-                if timeout == FinishTimeout::Unusable {
-                    effects.push(Effect::WarnTimeoutFinish);
-                }
                 let (code, signal) = match ended {
                     Ended::Exited(code) => (code, 0),
                     Ended::Signaled(signal) => (-1, signal),
@@ -414,27 +505,35 @@ impl Supervisor {
                 effects.push(Effect::RunFinish { code, signal });
             }
             (
+                Input::FinishFailed,
+                Phase::Finishing {
+                    step: FinishStep::Starting,
+                    exiting,
+                    once,
+                    ..
+                },
+            ) => self.service_exited(None, exiting, once, now, effects),
+            (
                 Input::FinishStarted { pid },
                 Phase::Finishing {
-                    found: Some(timeout),
-                    pid: None,
+                    step: FinishStep::Starting,
                     ..
                 },
             ) => {
-                if let Phase::Finishing { pid: finish, .. } = &mut self.phase {
-                    *finish = Some(pid);
+                if let Phase::Finishing { step, .. } = &mut self.phase {
+                    *step = FinishStep::Running(pid);
                 }
-                if let FinishTimeout::Millis(ms) = timeout {
+                if let Some(Some(ms)) = self.settings.finish {
                     self.arm(
                         Timer::FinishTimeout,
-                        now.mono.saturating_add(ms.saturating_mul(1_000_000)),
+                        now.mono.saturating_add(ms.saturating_mul(MILLI)),
                     );
                 }
             }
             (
                 Input::Reaped(reaped, ended),
                 Phase::Finishing {
-                    pid: Some(finish),
+                    step: FinishStep::Running(finish),
                     exiting,
                     once,
                     ..
@@ -458,13 +557,21 @@ impl Supervisor {
             (
                 Input::Timer,
                 Phase::Finishing {
-                    pid: Some(finish), ..
+                    step: FinishStep::Running(finish),
+                    ..
                 },
             ) => {
-                let slot = &mut self.timers[Timer::FinishTimeout as usize];
-                if slot.is_some_and(|at| at <= now.mono) {
-                    *slot = None;
+                if self.due(Timer::FinishTimeout, now) {
                     effects.push(Effect::Signal(finish, Signal::Kill));
+                }
+            }
+            (Input::Timer, Phase::Up { pid, .. }) => {
+                if self.due(Timer::KillTimeout, now) {
+                    effects.push(if self.settings.killpg {
+                        Effect::SignalGroup(pid, Signal::Kill)
+                    } else {
+                        Effect::Signal(pid, Signal::Kill)
+                    });
                 }
             }
             (
@@ -472,12 +579,72 @@ impl Supervisor {
                 | Input::SpawnFailed(_)
                 | Input::Reaped(..)
                 | Input::Timer
-                | Input::FinishFound { .. }
+                | Input::Surveyed(_)
                 | Input::FinishStarted { .. }
-                | Input::FinishAbsent,
+                | Input::FinishFailed,
                 _,
             ) => {}
         }
+    }
+
+    /// Keeps what the extension files say, warning of those that say nothing
+    /// usable among those used now (those for stopping, or the others).
+    fn take_settings(&mut self, settings: Settings, stopping: bool, effects: &mut Vec<Effect>) {
+        effects.extend(
+            settings
+                .unusable()
+                .filter(|file| file.for_stopping() == stopping)
+                .map(Effect::Warn),
+        );
+        if settings.limit.is_none() {
+            self.exits.clear();
+        }
+        self.settings = settings;
+    }
+
+    /// The service exited (now): the backoff's wait before its restart, and whether
+    /// this exit is the one too many of `restart-limit-count`.
+    fn count_exit(&mut self, now: Now) {
+        if self.restart_asked || self.want != Want::Up {
+            return;
+        }
+        let backoff = self.settings.backoff;
+        if backoff != Settings::PLAIN.backoff {
+            let ran = self.last_start.map_or(0, |t| now.mono.saturating_sub(t));
+            if backoff.max_delay_ms.is_some_and(|max| ran >= max * MILLI) {
+                self.restarts = 0;
+            }
+            let mut wait = backoff.wait_ms(self.restarts);
+            if backoff.randomized_ms > 0 {
+                wait = wait.saturating_add(self.random() % (backoff.randomized_ms + 1));
+            }
+            self.restarts = self.restarts.saturating_add(1);
+            self.not_before = now.mono.saturating_add(wait.saturating_mul(MILLI));
+        }
+        if let Some(limit) = self.settings.limit {
+            let window = limit.interval_ms.saturating_mul(MILLI);
+            while self
+                .exits
+                .front()
+                .is_some_and(|&t| now.mono.saturating_sub(t) >= window)
+            {
+                self.exits.pop_front();
+            }
+            self.exits.push_back(now.mono);
+            if self.exits.len() >= limit.count as usize {
+                self.exits.clear();
+                self.want = Want::Down;
+            }
+        }
+    }
+
+    fn random(&mut self) -> u64 {
+        let mut x = self.random;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.random = x;
+        x
     }
 
     /// The service exited and there is no `./finish` (or it could not be forked):
@@ -519,19 +686,25 @@ impl Supervisor {
 
     /// A timer is due while no child runs: a start waited for it.
     fn timer_fired(&mut self, now: Now, effects: &mut Vec<Effect>) {
-        for (k, timer) in Timer::ALL.into_iter().enumerate() {
-            if self.timers[k].is_some_and(|at| at <= now.mono) {
-                self.timers[k] = None;
-                let wanted = match timer {
-                    Timer::RestartInterval => true,
-                    Timer::ForkRetry => self.want == Want::Up,
-                    Timer::FinishTimeout => false,
-                };
-                if wanted {
-                    self.try_start(now, true, effects);
-                }
+        for timer in [Timer::RestartInterval, Timer::ForkRetry] {
+            let wanted = match timer {
+                Timer::ForkRetry => self.want == Want::Up,
+                _ => true,
+            };
+            if self.due(timer, now) && wanted {
+                self.try_start(now, true, effects);
             }
         }
+    }
+
+    /// Whether `timer` is due; if so, it is disarmed.
+    fn due(&mut self, timer: Timer, now: Now) -> bool {
+        let slot = &mut self.timers[timer as usize];
+        let due = slot.is_some_and(|at| at <= now.mono);
+        if due {
+            *slot = None;
+        }
+        due
     }
 
     fn control(&mut self, byte: u8, now: Now, effects: &mut Vec<Effect>) {
@@ -542,8 +715,19 @@ impl Supervisor {
             }
         };
         match byte {
-            b'u' => {
-                self.want = Want::Up;
+            b'u' | b'o' => {
+                if byte == b'u' {
+                    self.want = Want::Up;
+                } else {
+                    self.want = Want::Nothing;
+                    if let Phase::Finishing { once, .. } = &mut self.phase {
+                        *once = true;
+                    }
+                }
+                // A command is a fresh start: no backoff's wait, no exits counted.
+                self.not_before = 0;
+                self.restarts = 0;
+                self.exits.clear();
                 self.announce(effects);
                 self.try_start(now, false, effects);
             }
@@ -554,20 +738,10 @@ impl Supervisor {
                 }
                 self.cancel_starts();
                 self.end_showing();
-                if let Some(pid) = child {
-                    effects.push(Effect::Signal(pid, Signal::Term));
-                    effects.push(Effect::Signal(pid, Signal::Cont));
-                    self.paused = false;
+                match self.phase {
+                    Phase::Up { pid, exiting, .. } => self.ask_to_stop(pid, exiting, Stop::Down, effects),
+                    _ => self.announce(effects),
                 }
-                self.announce(effects);
-            }
-            b'o' => {
-                self.want = Want::Nothing;
-                if let Phase::Finishing { once, .. } = &mut self.phase {
-                    *once = true;
-                }
-                self.announce(effects);
-                self.try_start(now, false, effects);
             }
             b'a' => signal(Signal::Alrm, effects),
             b'h' => signal(Signal::Hup, effects),
@@ -583,13 +757,8 @@ impl Supervisor {
             b'b' => signal(Signal::Abrt, effects),
             // Restart: stopped as by `d`, started again as after any exit, if wanted up.
             b'r' => {
-                if let Some(pid) = child {
-                    effects.push(Effect::Signal(pid, Signal::Term));
-                    effects.push(Effect::Signal(pid, Signal::Cont));
-                    if self.paused {
-                        self.paused = false;
-                        self.announce(effects);
-                    }
+                if let Phase::Up { pid, exiting, .. } = self.phase {
+                    self.ask_to_stop(pid, exiting, Stop::Restart, effects);
                 }
             }
             b'p' => {
@@ -603,18 +772,13 @@ impl Supervisor {
                 signal(Signal::Cont, effects);
             }
             b'x' => match self.phase {
-                Phase::Up { pid, .. } => {
-                    self.phase = Phase::Up { pid, exiting: true };
-                    self.announce(effects);
-                }
-                Phase::Spawning { shown, .. } => {
-                    self.phase = Phase::Spawning { exiting: true, shown };
-                    self.announce(effects);
-                }
-                // Once `./finish` is done.
-                Phase::Finishing { .. } => {
-                    if let Phase::Finishing { exiting, .. } = &mut self.phase {
-                        *exiting = true;
+                Phase::Up { .. } | Phase::Spawning { .. } | Phase::Finishing { .. } => {
+                    // Once the service (and `./finish`) are done.
+                    match &mut self.phase {
+                        Phase::Up { exiting, .. }
+                        | Phase::Spawning { exiting, .. }
+                        | Phase::Finishing { exiting, .. } => *exiting = true,
+                        _ => {}
                     }
                     self.announce(effects);
                 }
@@ -630,13 +794,47 @@ impl Supervisor {
         }
     }
 
+    /// `d` or `r` while the service runs: the signal to send is in the extension
+    /// files, read first.
+    fn ask_to_stop(&mut self, pid: u32, exiting: bool, stop: Stop, effects: &mut Vec<Effect>) {
+        self.phase = Phase::Up {
+            pid,
+            exiting,
+            stopping: Some(stop),
+        };
+        effects.push(Effect::Survey);
+    }
+
+    /// Sends the down signal (TERM unless `down-signal` says otherwise), then CONT;
+    /// with `timeout-kill`, SIGKILL follows if the service outlives it.
+    fn stop(&mut self, pid: u32, stop: Stop, now: Now, effects: &mut Vec<Effect>) {
+        effects.push(Effect::Signal(pid, self.settings.down_signal));
+        effects.push(Effect::Signal(pid, Signal::Cont));
+        match self.settings.timeout_kill_ms {
+            Some(ms) => self.arm(
+                Timer::KillTimeout,
+                now.mono.saturating_add(ms.saturating_mul(MILLI)),
+            ),
+            None => self.timers[Timer::KillTimeout as usize] = None,
+        }
+        self.restart_asked = stop == Stop::Restart;
+        let was_paused = std::mem::replace(&mut self.paused, false);
+        if stop == Stop::Down || was_paused {
+            self.announce(effects);
+        }
+    }
+
     /// Starts the service unless it runs, or waits until a second has passed since
-    /// the last start. `deferred`: called from the timer (see [`Effect::Spawn`]).
+    /// the last start (and the backoff's wait is over). `deferred`: called from the
+    /// timer (see [`Effect::Spawn`]).
     fn try_start(&mut self, now: Now, deferred: bool, effects: &mut Vec<Effect>) {
         let Phase::Down { shown } = self.phase else {
             return;
         };
-        let due = self.last_start.map_or(0, |t| t + RESTART_INTERVAL);
+        let due = self
+            .last_start
+            .map_or(0, |t| t + RESTART_INTERVAL)
+            .max(self.not_before);
         if now.mono >= due {
             self.cancel_starts();
             self.phase = Phase::Spawning {
@@ -649,7 +847,7 @@ impl Supervisor {
         }
     }
 
-    /// Disarms the timers a start waits for (not `./finish`'s).
+    /// Disarms the timers a start waits for (not `./finish`'s, nor the kill's).
     fn cancel_starts(&mut self) {
         self.timers[Timer::RestartInterval as usize] = None;
         self.timers[Timer::ForkRetry as usize] = None;
@@ -698,8 +896,8 @@ mod tests {
         next_pid: u32,
         log: Vec<String>,
         fork_fails: bool,
-        /// A `./finish` exists, with what `timeout-finish` says.
-        finish: Option<FinishTimeout>,
+        /// What the extension files say.
+        settings: Settings,
     }
 
     impl Harness {
@@ -710,7 +908,7 @@ mod tests {
                 next_pid: 100,
                 log: Vec::new(),
                 fork_fails: false,
-                finish: None,
+                settings: Settings::PLAIN,
             }
         }
 
@@ -742,6 +940,7 @@ mod tests {
                             queue.push(Input::Spawned(self.next_pid));
                         }
                         Effect::Signal(pid, sig) => self.log.push(format!("kill {pid} {sig:?}")),
+                        Effect::SignalGroup(pid, sig) => self.log.push(format!("killpg {pid} {sig:?}")),
                         Effect::WriteStatus(b) => {
                             let r = Record::decode(&b).unwrap();
                             self.log.push(format!(
@@ -753,24 +952,21 @@ mod tests {
                             .log
                             .push(format!("warn fork failed: errno {errno}, sleeping {retry_secs}")),
                         Effect::Exit => self.log.push("exit".into()),
-                        // Without a finish script nothing is logged: 0.76's stories stay as they were.
-                        Effect::FindFinish => match self.finish {
-                            None => queue.push(Input::FinishAbsent),
-                            Some(timeout) => queue.push(Input::FinishFound { timeout }),
-                        },
+                        // Not logged: 0.76's stories stay as they were.
+                        Effect::Survey => queue.push(Input::Surveyed(self.settings)),
                         Effect::RunFinish { code, signal } => {
                             self.next_pid += 1;
                             self.log.push(format!("finish {} {code} {signal}", self.next_pid));
                             queue.push(Input::FinishStarted { pid: self.next_pid });
                         }
-                        Effect::WarnTimeoutFinish => self.log.push("warn timeout-finish".into()),
+                        Effect::Warn(file) => self.log.push(format!("warn {file:?}")),
                     }
                 }
             }
         }
 
         fn start(&mut self, down_file: bool) {
-            self.send(Input::Start { down_file });
+            self.send(Input::Start { down_file, seed: 7 });
             self.send(Input::Ready);
         }
 
@@ -981,7 +1177,7 @@ mod tests {
     #[test]
     fn finish_runs_after_each_exit_and_before_any_restart() {
         let mut h = Harness::new();
-        h.finish = Some(FinishTimeout::Millis(3000));
+        h.settings.finish = Some(Some(3000));
         h.start(false);
         h.take_log();
         // Killed after 2 s: ./finish gets -1 and the signal; the status says down.
@@ -1023,7 +1219,7 @@ mod tests {
     #[test]
     fn commands_while_finish_runs() {
         let mut h = Harness::new();
-        h.finish = Some(FinishTimeout::Unlimited);
+        h.settings.finish = Some(None);
         h.start(false);
         h.take_log();
         h.advance(2_000_000_000);
@@ -1076,23 +1272,6 @@ mod tests {
     }
 
     #[test]
-    fn timeout_finish_is_milliseconds() {
-        assert_eq!(FinishTimeout::parse(b"2500\n"), FinishTimeout::Millis(2500));
-        assert_eq!(FinishTimeout::parse(b" 7 "), FinishTimeout::Millis(7));
-        assert_eq!(FinishTimeout::parse(b"0"), FinishTimeout::Unlimited);
-        for bad in [
-            &b""[..],
-            b"-5",
-            b"1.5",
-            b"ten",
-            b"99999999999999999999999",
-            b"1 2",
-        ] {
-            assert_eq!(FinishTimeout::parse(bad), FinishTimeout::Unusable, "{bad:?}");
-        }
-    }
-
-    #[test]
     fn the_extensions_signals_and_restart() {
         let mut h = Harness::new();
         h.start(false);
@@ -1130,6 +1309,176 @@ mod tests {
             kill 102 Cont
             status pid 0 paused 0 want 'd'
             ");
+    }
+
+    #[test]
+    fn down_signal_and_timeout_kill() {
+        let mut h = Harness::new();
+        h.settings.down_signal = Signal::Hup;
+        h.settings.timeout_kill_ms = Some(500);
+        h.start(false);
+        h.take_log();
+        // d: the down signal, then SIGKILL 0.5 s later if still running.
+        h.advance(2_000_000_000);
+        h.send(Input::Control(b'd'));
+        h.advance(499_000_000);
+        h.advance(1_000_000);
+        h.send(Input::Reaped(101, Ended::Signaled(9)));
+        // To the group with flag-timeout-killpg; an exit in time disarms it.
+        h.settings.killpg = true;
+        h.send(Input::Control(b'u'));
+        h.send(Input::Control(b'r'));
+        h.advance(500_000_000);
+        h.send(Input::Reaped(102, Ended::Signaled(9)));
+        h.advance(500_000_000);
+        h.send(Input::Control(b'd'));
+        h.send(Input::Reaped(103, Ended::Signaled(1)));
+        h.advance(5_000_000_000);
+        insta::assert_snapshot!(h.take_log(), @r"
+        kill 101 Hup
+        kill 101 Cont
+        status pid 101 paused 0 want 'd'
+        kill 101 Kill
+        status pid 0 paused 0 want 'd'
+        status pid 0 paused 0 want 'u'
+        spawn 102
+        status pid 102 paused 0 want 'u'
+        kill 102 Hup
+        kill 102 Cont
+        killpg 102 Kill
+        spawn 103 deferred
+        status pid 103 paused 0 want 'u'
+        kill 103 Hup
+        kill 103 Cont
+        status pid 103 paused 0 want 'd'
+        status pid 0 paused 0 want 'd'
+        ");
+    }
+
+    #[test]
+    fn the_wait_before_a_restart_grows_and_resets() {
+        let mut h = Harness::new();
+        h.settings.backoff = settings::Backoff {
+            delay_ms: 2000,
+            steps: 2,
+            max_delay_ms: Some(8000),
+            randomized_ms: 0,
+        };
+        h.start(false);
+        h.take_log();
+        // Crashes at once each time: 2 s, 4 s, then 8 s after each exit.
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            h.advance(100_000_000);
+            let pid = h.s.child().unwrap();
+            h.send(Input::Reaped(pid, Ended::Exited(1)));
+            let exited = h.mono;
+            while h.s.child().is_none() {
+                h.advance(h.s.deadline().unwrap() - h.mono);
+            }
+            waits.push((h.mono - exited) / 1_000_000);
+        }
+        assert_eq!(waits, [2000, 4000, 8000, 8000]);
+        // A run as long as the longest wait resets the steps.
+        h.advance(8_000_000_000);
+        let pid = h.s.child().unwrap();
+        h.send(Input::Reaped(pid, Ended::Exited(1)));
+        assert_eq!(h.s.deadline(), Some(h.mono + 2_000_000_000));
+        // u starts at once (one second after the last start).
+        h.send(Input::Control(b'u'));
+        assert!(h.s.child().is_some());
+        // The random addition stays within its bound.
+        h.settings.backoff.randomized_ms = 1000;
+        for _ in 0..20 {
+            h.advance(100_000_000);
+            let pid = h.s.child().unwrap();
+            h.send(Input::Reaped(pid, Ended::Exited(1)));
+            let wait = h.s.deadline().unwrap() - h.mono;
+            assert!((2_000_000_000..=9_000_000_000).contains(&wait), "{wait}");
+            h.send(Input::Control(b'u'));
+            h.advance(1_000_000_000);
+        }
+        // Without backoff files: 0.76's second.
+        h.settings = Settings::PLAIN;
+        h.advance(100_000_000);
+        let pid = h.s.child().unwrap();
+        h.send(Input::Reaped(pid, Ended::Exited(1)));
+        assert_eq!(h.s.deadline(), Some(h.mono + 900_000_000));
+    }
+
+    #[test]
+    fn giving_up_after_too_many_exits() {
+        let mut h = Harness::new();
+        h.settings.limit = Some(settings::Limit {
+            count: 3,
+            interval_ms: 5000,
+        });
+        h.start(false);
+        h.take_log();
+        // Two exits 4 s apart: the first leaves the window before the third.
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(101, Ended::Exited(1)));
+        h.advance(4_000_000_000);
+        h.send(Input::Reaped(102, Ended::Exited(1)));
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(103, Ended::Exited(1)));
+        // r's exit was asked for: not counted. The third within 5 s gives up.
+        h.advance(1_000_000_000);
+        h.send(Input::Control(b'r'));
+        h.send(Input::Reaped(104, Ended::Signaled(15)));
+        h.advance(1_000_000_000);
+        h.send(Input::Reaped(105, Ended::Exited(1)));
+        h.advance(10_000_000_000);
+        // u: a fresh count.
+        h.send(Input::Control(b'u'));
+        h.advance(1_000_000_000);
+        h.send(Input::Reaped(106, Ended::Exited(1)));
+        insta::assert_snapshot!(h.take_log(), @r"
+        spawn 102
+        status pid 102 paused 0 want 'u'
+        spawn 103
+        status pid 103 paused 0 want 'u'
+        spawn 104
+        status pid 104 paused 0 want 'u'
+        kill 104 Term
+        kill 104 Cont
+        spawn 105
+        status pid 105 paused 0 want 'u'
+        status pid 0 paused 0 want 'd'
+        status pid 0 paused 0 want 'u'
+        spawn 106
+        status pid 106 paused 0 want 'u'
+        spawn 107
+        status pid 107 paused 0 want 'u'
+        ");
+    }
+
+    #[test]
+    fn unusable_files_are_warned_about_when_used() {
+        let mut h = Harness::new();
+        h.settings = Settings::read(|file, buffer| {
+            let text: &[u8] = match file {
+                settings::File::DownSignal => b"TERMINATE",
+                settings::File::RestartDelay => b"soon",
+                _ => return settings::Contents::Absent,
+            };
+            buffer[..text.len()].copy_from_slice(text);
+            settings::Contents::Read(text.len())
+        });
+        h.start(false);
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(101, Ended::Exited(0)));
+        h.take_log();
+        h.send(Input::Control(b'd'));
+        h.send(Input::Reaped(102, Ended::Signaled(15)));
+        insta::assert_snapshot!(h.take_log(), @r"
+        warn DownSignal
+        kill 102 Term
+        kill 102 Cont
+        status pid 102 paused 0 want 'd'
+        warn RestartDelay
+        status pid 0 paused 0 want 'd'
+        ");
     }
 
     #[test]

@@ -17,13 +17,21 @@
 //!    with its pid, until the next start (as upstream's does), and no longer: `d`,
 //!    `x` or a failed fork write it down at once, dated from its exit;
 //! 9. with `./finish` (an extension): it is asked for after every exit of the
-//!    service and only then; while it runs the status says down, nothing starts
-//!    and supervise does not exit; `timeout-finish` kills it, no sooner; its exit
-//!    code 125 keeps the service down until `u` or `o`. Without one, 1–8 as 0.76.
+//!    service; while it runs the status says down, nothing starts and supervise
+//!    does not exit; `timeout-finish` kills it, no sooner; its exit code 125 keeps
+//!    the service down until `u` or `o`. Without one, 1–8 as 0.76.
+//! 10. the extension files are read after every exit and before `d` or `r` signal
+//!     the service, and only then; `d` and `r` send `down-signal`; `timeout-kill`
+//!     kills the service, no sooner and no later, to its group with
+//!     `flag-timeout-killpg`; a restart after an exit waits `restart-delay` from
+//!     the exit (unless `u` or `o` came); the `restart-limit-count`-th exit within
+//!     `restart-limit-interval` keeps the service down until `u` or `o`; an exit
+//!     asked for by `r`, `d` or `o` counts for neither.
 
 use model::status::{Observed, Record, Want, svstat_body};
+use model::supervise::settings::{Backoff, Limit};
 use model::supervise::{
-    Effect, Ended, FinishTimeout, Input, Now, PERMANENT_FAILURE, RESTART_INTERVAL, Supervisor, Timer,
+    Effect, Ended, Input, Now, PERMANENT_FAILURE, RESTART_INTERVAL, Settings, Signal, Supervisor, Timer,
 };
 use model::tai64::Tai64N;
 use proptest::prelude::*;
@@ -44,10 +52,23 @@ enum Event {
     ToggleFinish,
     /// `./finish` exits with this code.
     FinishExits(i32),
+    /// `down-signal` (HUP), `timeout-kill` and `flag-timeout-killpg` appear, or go.
+    ToggleStop,
+    /// `restart-delay` appears, or goes.
+    ToggleBackoff,
+    /// `restart-limit-count` and `restart-limit-interval` appear, or go.
+    ToggleLimit,
 }
 
 /// The `timeout-finish` the world's `./finish` has, in milliseconds.
 const FINISH_TIMEOUT_MS: u64 = 1500;
+/// The world's `timeout-kill`, `restart-delay`, and restart limit.
+const KILL_TIMEOUT_MS: u64 = 1500;
+const RESTART_DELAY_MS: u64 = 1500;
+const LIMIT: Limit = Limit {
+    count: 2,
+    interval_ms: 3000,
+};
 
 /// 0.76's control bytes, the extensions' (q 1 2 w y b r), and one no one knows.
 const CONTROLS: &[u8] = b"udoahktipcxq12wybrz";
@@ -75,12 +96,27 @@ struct World {
     /// The last status record written.
     on_disk: Option<[u8; 18]>,
     /// How often each of `Timer::ALL` was due when the timer input was sent.
-    fired: [u64; 3],
+    fired: [u64; 4],
     finish_exists: bool,
     /// The running `./finish`, and when it started.
     live_finish: Option<(u32, u64)>,
-    /// The service just exited: `./finish` may be looked for.
-    finish_due: bool,
+    /// The service just exited, or `d` or `r` came while it runs: the extension
+    /// files may be read.
+    survey_due: bool,
+    /// The signal `d` or `r` is to send first, once the files are read.
+    stop_due: Option<Signal>,
+    stop_exists: bool,
+    backoff_exists: bool,
+    limit_exists: bool,
+    /// `timeout-kill` runs out then, while the service runs (the world's
+    /// `timeout-kill` comes with `flag-timeout-killpg`, both as read at `d` or `r`).
+    kill_due: Option<u64>,
+    /// No automatic restart before then (`restart-delay` after an exit).
+    earliest_start: u64,
+    /// The exits the restart limit counts.
+    exits: Vec<u64>,
+    /// `r` stopped the service: its exit is not counted.
+    restart_asked: bool,
     /// `./finish` was found: it may be run.
     finish_found: bool,
 }
@@ -101,13 +137,21 @@ impl World {
             exit_asked: false,
             exited: false,
             paused: false,
-            fired: [0; 3],
+            fired: [0; 4],
             finish_exists: false,
             live_finish: None,
-            finish_due: false,
+            survey_due: false,
+            stop_due: None,
+            stop_exists: false,
+            backoff_exists: false,
+            limit_exists: false,
+            kill_due: None,
+            earliest_start: 0,
+            exits: Vec::new(),
+            restart_asked: false,
             finish_found: false,
         };
-        w.input(Input::Start { down_file })?;
+        w.input(Input::Start { down_file, seed: 1 })?;
         w.input(Input::Ready)?;
         Ok(w)
     }
@@ -127,6 +171,8 @@ impl World {
                     b'u' | b'o' => {
                         self.down = false;
                         self.no_restart = false;
+                        self.earliest_start = 0;
+                        self.exits.clear();
                     }
                     b'd' => {
                         self.down = true;
@@ -134,10 +180,15 @@ impl World {
                         // Stopping a paused service continues it.
                         if self.live_child.is_some() {
                             self.paused = false;
+                            self.stopping();
                         }
                     }
                     // Restart: a running service is stopped and continued as by d.
-                    b'r' if self.live_child.is_some() => self.paused = false,
+                    b'r' if self.live_child.is_some() => {
+                        self.paused = false;
+                        self.restart_asked = true;
+                        self.stopping();
+                    }
                     b'x' => {
                         self.exit_asked = true;
                         released = self.held.take();
@@ -147,6 +198,9 @@ impl World {
                     _ => {}
                 }
                 self.input(Input::Control(b))?;
+                if self.survey_due || self.stop_due.is_some() {
+                    return Err(format!("{} did not read the files and signal", b as char));
+                }
                 if let Some((_, exited)) = released {
                     let on_disk = self.on_disk.and_then(|b| Record::decode(&b)).unwrap();
                     if on_disk.stamp != wall(exited) {
@@ -157,21 +211,39 @@ impl World {
             }
             Event::ChildExits => match self.live_child.take() {
                 Some(pid) => {
+                    self.kill_due = None;
+                    let counted = self.s.want() == Want::Up && !std::mem::take(&mut self.restart_asked);
                     if self.s.want() != Want::Up {
                         self.no_restart = true;
                     }
+                    if counted && self.backoff_exists {
+                        self.earliest_start = self.mono + RESTART_DELAY_MS * 1_000_000;
+                    }
+                    if counted && self.limit_exists {
+                        let window = LIMIT.interval_ms * 1_000_000;
+                        let now = self.mono;
+                        self.exits.retain(|&t| now - t < window);
+                        self.exits.push(now);
+                        if self.exits.len() >= LIMIT.count as usize {
+                            self.exits.clear();
+                            self.down = true;
+                        }
+                    }
                     let started = *self.starts.last().expect("a child was started");
                     if self.s.want() == Want::Up
+                        && !self.down
                         && !self.exit_asked
                         && self.mono < started + RESTART_INTERVAL
                         && !self.finish_exists
+                        && !self.backoff_exists
+                        && !self.limit_exists
                     {
                         self.held = Some((pid, self.mono));
                     }
-                    self.finish_due = true;
+                    self.survey_due = true;
                     let result = self.input(Input::Reaped(pid, Ended::Signaled(15)));
-                    if self.finish_due {
-                        return Err("the service exited and ./finish was not asked for".into());
+                    if self.survey_due {
+                        return Err("the service exited and the files were not read".into());
                     }
                     result
                 }
@@ -179,6 +251,18 @@ impl World {
             },
             Event::ToggleFinish => {
                 self.finish_exists = !self.finish_exists;
+                Ok(())
+            }
+            Event::ToggleStop => {
+                self.stop_exists = !self.stop_exists;
+                Ok(())
+            }
+            Event::ToggleBackoff => {
+                self.backoff_exists = !self.backoff_exists;
+                Ok(())
+            }
+            Event::ToggleLimit => {
+                self.limit_exists = !self.limit_exists;
                 Ok(())
             }
             Event::FinishExits(code) => match self.live_finish.take() {
@@ -192,18 +276,67 @@ impl World {
             },
             Event::Wait(ms) => {
                 self.mono += ms * 1_000_000;
-                self.fire_due_timers()
+                self.fire_due_timers()?;
+                self.check_killed()
             }
             Event::NextDeadline => {
                 if let Some(at) = self.s.deadline() {
                     self.mono = self.mono.max(at);
                 }
-                self.fire_due_timers()
+                self.fire_due_timers()?;
+                self.check_killed()
             }
             Event::ForkWillFail => {
                 self.fork_fails = true;
                 Ok(())
             }
+        }
+    }
+
+    /// `d` or `r` came while the service runs: the files are read, then the
+    /// down signal is sent.
+    fn stopping(&mut self) {
+        self.survey_due = true;
+        self.stop_due = Some(if self.stop_exists {
+            Signal::Hup
+        } else {
+            Signal::Term
+        });
+        self.kill_due = self
+            .stop_exists
+            .then_some(self.mono + KILL_TIMEOUT_MS * 1_000_000);
+    }
+
+    /// What the extension files say in this world.
+    fn settings(&self) -> Settings {
+        let mut s = Settings::PLAIN;
+        if self.finish_exists {
+            s.finish = Some(Some(FINISH_TIMEOUT_MS));
+        }
+        if self.stop_exists {
+            s.down_signal = Signal::Hup;
+            s.timeout_kill_ms = Some(KILL_TIMEOUT_MS);
+            s.killpg = true;
+        }
+        if self.backoff_exists {
+            s.backoff = Backoff {
+                delay_ms: RESTART_DELAY_MS,
+                ..s.backoff
+            };
+        }
+        if self.limit_exists {
+            s.limit = Some(LIMIT);
+        }
+        s
+    }
+
+    /// `timeout-kill` ran out while the service runs: it was killed.
+    fn check_killed(&self) -> Result<(), String> {
+        match self.kill_due {
+            Some(due) if due <= self.mono && self.live_child.is_some() && !self.exited => {
+                Err("the service outlived timeout-kill".into())
+            }
+            _ => Ok(()),
         }
     }
 
@@ -251,12 +384,16 @@ impl World {
                         if self.exit_asked {
                             return Err("started after x".into());
                         }
+                        if self.mono < self.earliest_start {
+                            return Err("restarted before restart-delay".into());
+                        }
                         if let Some(&last) = self.starts.last()
                             && self.mono < last + RESTART_INTERVAL
                         {
                             return Err(format!("two starts {} ns apart", self.mono - last));
                         }
                         self.held = None;
+                        self.restart_asked = false;
                         if std::mem::take(&mut self.fork_fails) {
                             queue.push(Input::SpawnFailed(11));
                         } else {
@@ -266,6 +403,27 @@ impl World {
                             self.live_child = Some(self.next_pid);
                             queue.push(Input::Spawned(self.next_pid));
                         }
+                    }
+                    Effect::SignalGroup(pid, signal) => {
+                        let due = self.kill_due.take();
+                        if Some(pid) != self.live_child
+                            || signal != Signal::Kill
+                            || due.is_none_or(|at| at > self.mono)
+                        {
+                            return Err(format!("{signal:?} to the group of {pid} out of turn"));
+                        }
+                    }
+                    Effect::Signal(pid, signal)
+                        if Some(pid) == self.live_child && self.stop_due.is_some() =>
+                    {
+                        if Some(signal) != self.stop_due.take() {
+                            return Err(format!("{signal:?} sent for d or r"));
+                        }
+                    }
+                    Effect::Signal(pid, Signal::Kill)
+                        if Some(pid) == self.live_child && matches!(input, Input::Timer) =>
+                    {
+                        return Err("SIGKILL to the pid with flag-timeout-killpg".into());
                     }
                     Effect::Signal(pid, signal) => match self.live_finish {
                         Some((finish, started)) if finish == pid => {
@@ -282,18 +440,16 @@ impl World {
                         }
                         _ => {}
                     },
-                    Effect::FindFinish => {
-                        if !std::mem::take(&mut self.finish_due) {
-                            return Err("./finish looked for out of turn".into());
+                    Effect::Survey => {
+                        if !std::mem::take(&mut self.survey_due) {
+                            return Err("the files read out of turn".into());
                         }
-                        if self.finish_exists {
-                            self.finish_found = true;
-                            queue.push(Input::FinishFound {
-                                timeout: FinishTimeout::Millis(FINISH_TIMEOUT_MS),
-                            });
-                        } else {
-                            queue.push(Input::FinishAbsent);
+                        self.finish_found = self.finish_exists && self.live_child.is_none();
+                        // Exits are remembered only while the limit is in use.
+                        if !self.limit_exists {
+                            self.exits.clear();
                         }
+                        queue.push(Input::Surveyed(self.settings()));
                     }
                     Effect::RunFinish { code, signal } => {
                         if !std::mem::take(&mut self.finish_found) || (code, signal) != (-1, 15) {
@@ -308,7 +464,7 @@ impl World {
                         self.live_finish = Some((self.next_pid, self.mono));
                         queue.push(Input::FinishStarted { pid: self.next_pid });
                     }
-                    Effect::WarnTimeoutFinish => return Err("warned of a usable timeout-finish".into()),
+                    Effect::Warn(file) => return Err(format!("warned of a usable {file:?}")),
                     Effect::WriteStatus(bytes) => {
                         self.check_record(&bytes)?;
                         self.on_disk = Some(bytes);
@@ -425,6 +581,18 @@ fn key(w: &World) -> impl std::hash::Hash + Eq + use<> {
                 .map(|(_, started)| (w.mono - started).min(FINISH_TIMEOUT_MS * 1_000_000)),
         ),
         (
+            w.stop_exists,
+            w.backoff_exists,
+            w.limit_exists,
+            w.kill_due.map(|at| at.saturating_sub(w.mono)),
+            w.earliest_start.saturating_sub(w.mono),
+            w.exits
+                .iter()
+                .map(|&t| (w.mono - t).min(LIMIT.interval_ms * 1_000_000))
+                .collect::<Vec<_>>(),
+            w.restart_asked,
+        ),
+        (
             w.fork_fails,
             w.down,
             w.no_restart,
@@ -437,18 +605,29 @@ fn key(w: &World) -> impl std::hash::Hash + Eq + use<> {
 }
 
 /// Every distinct state reachable within `depth` events, breadth first, each step
-/// checked. Returns how many distinct states, and how often each timer fired.
-fn explore(depth: usize) -> (usize, [u64; 3]) {
+/// checked, from a service directory with and without a `down` file and with each
+/// combination of the stop, backoff and limit files (`./finish` comes and goes
+/// among the events; the others do in the random sequences). Returns how many
+/// distinct states, and how often each timer fired.
+fn explore(depth: usize) -> (usize, [u64; 4]) {
     let alphabet = alphabet();
     let mut seen = std::collections::HashSet::new();
     let mut level: Vec<(World, Vec<Event>)> = Vec::new();
-    for down_file in [false, true] {
-        let w = World::new(down_file).unwrap();
-        if seen.insert(key(&w)) {
-            level.push((w, Vec::new()));
+    for files in 0..8 {
+        for down_file in [false, true] {
+            let mut w = World::new(down_file).unwrap();
+            let toggles = [Event::ToggleStop, Event::ToggleBackoff, Event::ToggleLimit];
+            for (bit, toggle) in toggles.into_iter().enumerate() {
+                if files & (1 << bit) != 0 {
+                    w.event(toggle).unwrap();
+                }
+            }
+            if seen.insert(key(&w)) {
+                level.push((w, Vec::new()));
+            }
         }
     }
-    let mut fired = [0; 3];
+    let mut fired = [0; 4];
     for _ in 0..depth {
         let mut next_level = Vec::new();
         for (world, path) in &level {
@@ -457,7 +636,7 @@ fn explore(depth: usize) -> (usize, [u64; 3]) {
             }
             for &e in &alphabet {
                 let mut next = world.clone();
-                next.fired = [0; 3];
+                next.fired = [0; 4];
                 if let Err(why) = next.event(e) {
                     panic!("{why} after {path:?} then {e:?}");
                 }
@@ -478,11 +657,11 @@ fn explore(depth: usize) -> (usize, [u64; 3]) {
 
 #[test]
 fn every_distinct_state_within_twenty_events() {
-    const DEPTH: usize = 20;
-    let (states, fired) = explore(DEPTH);
+    let depth: usize = std::env::var("SUPERVISE_DEPTH").map_or(20, |d| d.parse().unwrap());
+    let (states, fired) = explore(depth);
     println!(
-        "supervise model check: {states} distinct states within {DEPTH} events; timers fired: restart interval {}, fork retry {}, finish timeout {}",
-        fired[0], fired[1], fired[2]
+        "supervise model check: {states} distinct states within {depth} events; timers fired: restart interval {}, fork retry {}, finish timeout {}, kill timeout {}",
+        fired[0], fired[1], fired[2], fired[3]
     );
     for (timer, n) in Timer::ALL.iter().zip(fired) {
         assert!(n > 0, "{timer:?} never fired");
@@ -498,6 +677,9 @@ fn event() -> impl Strategy<Value = Event> {
         1 => Just(Event::NextDeadline),
         1 => Just(Event::ForkWillFail),
         1 => Just(Event::ToggleFinish),
+        1 => Just(Event::ToggleStop),
+        1 => Just(Event::ToggleBackoff),
+        1 => Just(Event::ToggleLimit),
         2 => prop_oneof![Just(0), Just(PERMANENT_FAILURE), Just(1)].prop_map(Event::FinishExits),
     ]
 }

@@ -6,7 +6,8 @@ use crate::event_loop::{Ended, Machine, SignalPipe};
 use crate::message::{Fatal, warn};
 use crate::process::{Forked, fork};
 use model::status::LEN;
-use model::supervise::{Effect, FinishTimeout, Input, Now, Signal, Supervisor};
+use model::supervise::settings::Contents;
+use model::supervise::{Effect, Input, Now, Settings, Signal, Supervisor};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
@@ -24,9 +25,9 @@ fn now() -> Now {
     }
 }
 
-fn signal(s: Signal) -> nix::sys::signal::Signal {
+fn signal(s: Signal) -> Option<nix::sys::signal::Signal> {
     use nix::sys::signal::Signal as S;
-    match s {
+    Some(match s {
         Signal::Alrm => S::SIGALRM,
         Signal::Cont => S::SIGCONT,
         Signal::Hup => S::SIGHUP,
@@ -39,7 +40,8 @@ fn signal(s: Signal) -> nix::sys::signal::Signal {
         Signal::Usr2 => S::SIGUSR2,
         Signal::Winch => S::SIGWINCH,
         Signal::Abrt => S::SIGABRT,
-    }
+        Signal::Number(n) => return S::try_from(n).ok(),
+    })
 }
 
 /// Opens a FIFO without blocking, creating it (mode 0600) if need be.
@@ -162,7 +164,9 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
         control,
         exited: false,
     };
-    driver.input(Input::Start { down_file });
+    // Only `restart-randomized-delay` uses it: the clock and the pid differ enough.
+    let seed = crate::clock::monotonic() ^ u64::from(std::process::id()).rotate_left(32);
+    driver.input(Input::Start { down_file, seed });
     // Only a reader: its existence tells svok and svstat that supervise runs.
     let _ok = fifo("supervise/ok", OFlag::O_RDONLY)
         .map_err(|e| fatal(&[b"unable to read ", dir_bytes, b"/supervise/ok"], e))?;
@@ -170,25 +174,36 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
     Ok(crate::event_loop::run(&children, &mut driver))
 }
 
-/// Whether there is a `./finish`, and what `timeout-finish` says.
-fn find_finish() -> Input {
-    if let Err(Errno::ENOENT) = nix::sys::stat::stat(FINISH) {
-        return Input::FinishAbsent;
-    }
-    let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
-    let timeout = match open(c"timeout-finish", flags, Mode::empty()) {
-        Err(Errno::ENOENT) => FinishTimeout::Unlimited,
-        Err(_) => FinishTimeout::Unusable,
-        Ok(fd) => {
-            // Real contents are a few digits: a read that fills this is not a number.
-            let mut text = [0u8; 64];
-            match nix::unistd::read(&fd, &mut text) {
-                Ok(n) if n < text.len() => FinishTimeout::parse(&text[..n]),
-                _ => FinishTimeout::Unusable,
-            }
+/// What the service directory's extension files say.
+fn survey() -> Settings {
+    Settings::read(|file, buffer| {
+        if file.presence_only() {
+            // Any answer but "no such file" means it is there (a finish may be
+            // execute-only, or reached through a symlink that is checked at exec).
+            return match nix::sys::stat::stat(file.name()) {
+                Err(Errno::ENOENT) => Contents::Absent,
+                _ => Contents::Read(0),
+            };
         }
-    };
-    Input::FinishFound { timeout }
+        let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC;
+        match open(file.name(), flags, Mode::empty()) {
+            Err(Errno::ENOENT) => Contents::Absent,
+            Err(_) => Contents::Unreadable,
+            Ok(fd) => match nix::unistd::read(&fd, buffer) {
+                Ok(n) => Contents::Read(n),
+                Err(_) => Contents::Unreadable,
+            },
+        }
+    })
+}
+
+/// Sends `s` to the process group `pid` leads, or to `pid` if it leads none.
+fn signal_group(pid: Pid, s: nix::sys::signal::Signal) {
+    if nix::unistd::getpgid(Some(pid)) == Ok(pid) {
+        let _ = nix::sys::signal::killpg(pid, s);
+    } else {
+        let _ = nix::sys::signal::kill(pid, s);
+    }
 }
 
 const FINISH: &CStr = c"./finish";
@@ -251,7 +266,14 @@ impl Driver<'_> {
                 match effect {
                     Effect::Spawn { deferred } => pending.push(self.spawn(deferred)),
                     Effect::Signal(pid, s) => {
-                        let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), signal(s));
+                        if let Some(s) = signal(s) {
+                            let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), s);
+                        }
+                    }
+                    Effect::SignalGroup(pid, s) => {
+                        if let Some(s) = signal(s) {
+                            signal_group(Pid::from_raw(pid as i32), s);
+                        }
                     }
                     Effect::WriteStatus(record) => write_status(self.dir, &record),
                     Effect::WarnForkFailed { errno, retry_secs } => warn(
@@ -266,14 +288,11 @@ impl Driver<'_> {
                         Some(Errno::from_raw(errno)),
                     ),
                     Effect::Exit => self.exited = true,
-                    Effect::FindFinish => pending.push(find_finish()),
+                    Effect::Survey => pending.push(Input::Surveyed(survey())),
                     Effect::RunFinish { code, signal } => pending.push(self.run_finish(code, signal)),
-                    Effect::WarnTimeoutFinish => warn(
+                    Effect::Warn(file) => warn(
                         PROG,
-                        &[
-                            self.dir,
-                            b"/timeout-finish is not a number of milliseconds: no limit",
-                        ],
+                        &[self.dir, b"/", file.name().to_bytes(), file.unusable().as_bytes()],
                         None,
                     ),
                 }
@@ -300,7 +319,7 @@ impl Driver<'_> {
                 let e = nix::unistd::execv(FINISH, &args).unwrap_err();
                 crate::process::exec_failed(&self.finish_failed, e)
             }
-            Err(_) => Input::FinishAbsent,
+            Err(_) => Input::FinishFailed,
         }
     }
 
