@@ -34,12 +34,15 @@
 //!   `restart-randomized-delay`: the wait after an exit before the restart, on top
 //!   of 0.76's second between starts.
 //! - `restart-limit-count` exits within `restart-limit-interval`: a permanent failure.
+//! - `supervise/death_tally` ([`death_tally`]), s6's record of recent exits, kept
+//!   with `./finish`, `restart-limit-count` or `max-death-tally`.
 //!
 //! Invariants (checked by the tests at the end and by `tests/supervise_invariants.rs`):
 //! at most one child; no two starts less than a second apart; after `x`, exit exactly
 //! when no child is left; after `d`, or `o`, the service is not started again when it
 //! exits; every status record decodes and says what the machine holds.
 
+pub mod death_tally;
 pub mod settings;
 
 use crate::status::{Record, Want};
@@ -155,6 +158,12 @@ pub enum Effect {
     /// signal's number after a kill, else `signal` is 0), and answer with
     /// [`Input::FinishStarted`] or [`Input::FinishFailed`].
     RunFinish { code: i32, signal: i32 },
+    /// Append this record to `supervise/death_tally` (by way of
+    /// `death_tally.new`), keeping at most `max` records.
+    RecordDeath {
+        record: [u8; death_tally::RECORD],
+        max: u16,
+    },
     /// This extension file says nothing usable: say so (it is ignored).
     Warn(settings::File),
     /// Exit 0.
@@ -488,6 +497,10 @@ impl Supervisor {
             ) => {
                 self.take_settings(settings, false, effects);
                 self.count_exit(now);
+                if let Some(max) = settings.death_tally {
+                    let record = death_tally::record(exited, ended);
+                    effects.push(Effect::RecordDeath { record, max });
+                }
                 let Some(_) = settings.finish else {
                     let shown = settings.plain_exit().then_some(service);
                     return self.service_exited(shown, exiting, once, now, effects);
@@ -960,6 +973,9 @@ mod tests {
                             queue.push(Input::FinishStarted { pid: self.next_pid });
                         }
                         Effect::Warn(file) => self.log.push(format!("warn {file:?}")),
+                        Effect::RecordDeath { record, max } => {
+                            self.log.push(format!("death {:?} max {max}", &record[12..]))
+                        }
                     }
                 }
             }
@@ -1478,6 +1494,24 @@ mod tests {
         status pid 102 paused 0 want 'd'
         warn RestartDelay
         status pid 0 paused 0 want 'd'
+        ");
+    }
+
+    #[test]
+    fn the_death_tally_is_appended_before_finish_runs() {
+        let mut h = Harness::new();
+        h.settings = Settings::read(|file, _| match file {
+            settings::File::Finish => settings::Contents::Read(0),
+            _ => settings::Contents::Absent,
+        });
+        h.start(false);
+        h.take_log();
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(101, Ended::Signaled(9)));
+        insta::assert_snapshot!(h.take_log(), @r"
+        death [137, 9] max 100
+        status pid 0 paused 0 want 'u'
+        finish 102 -1 9
         ");
     }
 

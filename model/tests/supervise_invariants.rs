@@ -26,7 +26,8 @@
 //!     `flag-timeout-killpg`; a restart after an exit waits `restart-delay` from
 //!     the exit (unless `u` or `o` came); the `restart-limit-count`-th exit within
 //!     `restart-limit-interval` keeps the service down until `u` or `o`; an exit
-//!     asked for by `r`, `d` or `o` counts for neither.
+//!     asked for by `r`, `d` or `o` counts for neither; with `./finish` or the
+//!     limit, each exit is recorded in the death tally, before `./finish` runs.
 
 use model::status::{Observed, Record, Want, svstat_body};
 use model::supervise::settings::{Backoff, Limit};
@@ -117,6 +118,9 @@ struct World {
     exits: Vec<u64>,
     /// `r` stopped the service: its exit is not counted.
     restart_asked: bool,
+    /// The service exited and the death tally is kept: a record is due, before
+    /// `./finish` runs.
+    death_due: bool,
     /// `./finish` was found: it may be run.
     finish_found: bool,
 }
@@ -149,6 +153,7 @@ impl World {
             earliest_start: 0,
             exits: Vec::new(),
             restart_asked: false,
+            death_due: false,
             finish_found: false,
         };
         w.input(Input::Start { down_file, seed: 1 })?;
@@ -242,8 +247,11 @@ impl World {
                     }
                     self.survey_due = true;
                     let result = self.input(Input::Reaped(pid, Ended::Signaled(15)));
-                    if self.survey_due {
-                        return Err("the service exited and the files were not read".into());
+                    if self.survey_due || self.death_due {
+                        return Err(
+                            "the service exited and the files were not read, or its death not recorded"
+                                .into(),
+                        );
                     }
                     result
                 }
@@ -326,6 +334,9 @@ impl World {
         }
         if self.limit_exists {
             s.limit = Some(LIMIT);
+        }
+        if self.finish_exists || self.limit_exists {
+            s.death_tally = Some(100);
         }
         s
     }
@@ -445,13 +456,23 @@ impl World {
                             return Err("the files read out of turn".into());
                         }
                         self.finish_found = self.finish_exists && self.live_child.is_none();
+                        self.death_due =
+                            self.live_child.is_none() && (self.finish_exists || self.limit_exists);
                         // Exits are remembered only while the limit is in use.
                         if !self.limit_exists {
                             self.exits.clear();
                         }
                         queue.push(Input::Surveyed(self.settings()));
                     }
+                    Effect::RecordDeath { record, max } => {
+                        if !std::mem::take(&mut self.death_due) || max != 100 || record[12..] != [143, 15] {
+                            return Err(format!("death {:?} recorded out of turn", &record[12..]));
+                        }
+                    }
                     Effect::RunFinish { code, signal } => {
+                        if self.death_due {
+                            return Err("./finish run before the death was recorded".into());
+                        }
                         if !std::mem::take(&mut self.finish_found) || (code, signal) != (-1, 15) {
                             return Err(format!("./finish {code} {signal} run out of turn"));
                         }

@@ -6,6 +6,7 @@ use crate::event_loop::{Ended, Machine, SignalPipe};
 use crate::message::{Fatal, warn};
 use crate::process::{Forked, fork};
 use model::status::LEN;
+use model::supervise::death_tally;
 use model::supervise::settings::Contents;
 use model::supervise::{Effect, Input, Now, Settings, Signal, Supervisor};
 use nix::errno::Errno;
@@ -126,6 +127,41 @@ fn write_status(dir: &[u8], record: &[u8; LEN]) {
         warn(
             PROG,
             &[b"unable to rename ", dir, b"/supervise/status.new to status"],
+            Some(e),
+        );
+    }
+}
+
+/// Appends `record` to `supervise/death_tally` as s6-supervise does: the file is
+/// rewritten through `death_tally.new` with at most `max` records. Failures are
+/// warnings.
+fn record_death(dir: &[u8], record: &[u8; death_tally::RECORD], max: u16) {
+    let limit = usize::from(death_tally::MAX) * death_tally::RECORD;
+    // A file larger than s6 ever writes is started afresh, unread.
+    let current = match std::fs::File::open("supervise/death_tally") {
+        Ok(file) => {
+            let mut bytes = Vec::new();
+            match std::io::Read::read_to_end(&mut std::io::Read::take(file, limit as u64 + 1), &mut bytes) {
+                Ok(n) if n <= limit => bytes,
+                _ => Vec::new(),
+            }
+        }
+        Err(_) => Vec::new(),
+    };
+    let mut tally = death_tally::kept(&current, max).to_vec();
+    tally.extend_from_slice(record);
+    let flags = OFlag::O_WRONLY | OFlag::O_TRUNC | OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let written = open(
+        c"supervise/death_tally.new",
+        flags,
+        Mode::from_bits_truncate(0o644),
+    )
+    .and_then(|fd| crate::io::write_all(&fd, &tally))
+    .and_then(|()| crate::io::rename(c"supervise/death_tally.new", c"supervise/death_tally"));
+    if let Err(e) = written {
+        warn(
+            PROG,
+            &[b"unable to write ", dir, b"/supervise/death_tally"],
             Some(e),
         );
     }
@@ -289,6 +325,7 @@ impl Driver<'_> {
                     ),
                     Effect::Exit => self.exited = true,
                     Effect::Survey => pending.push(Input::Surveyed(survey())),
+                    Effect::RecordDeath { record, max } => record_death(self.dir, &record, max),
                     Effect::RunFinish { code, signal } => pending.push(self.run_finish(code, signal)),
                     Effect::Warn(file) => warn(
                         PROG,

@@ -8,7 +8,7 @@
 //! service, so that an edit applies from the next decision that uses it, as in s6.
 //! A directory with none of them reads as [`Settings::PLAIN`]: 0.76's behaviour.
 
-use super::Signal;
+use super::{Signal, death_tally};
 use core::ffi::CStr;
 
 /// One extension file of the service directory.
@@ -25,10 +25,11 @@ pub enum File {
     RestartRandomizedDelay,
     RestartLimitCount,
     RestartLimitInterval,
+    MaxDeathTally,
 }
 
 impl File {
-    pub const ALL: [File; 11] = [
+    pub const ALL: [File; 12] = [
         File::Finish,
         File::TimeoutFinish,
         File::DownSignal,
@@ -40,6 +41,7 @@ impl File {
         File::RestartRandomizedDelay,
         File::RestartLimitCount,
         File::RestartLimitInterval,
+        File::MaxDeathTally,
     ];
 
     /// Its name in the service directory.
@@ -56,6 +58,7 @@ impl File {
             File::RestartRandomizedDelay => c"restart-randomized-delay",
             File::RestartLimitCount => c"restart-limit-count",
             File::RestartLimitInterval => c"restart-limit-interval",
+            File::MaxDeathTally => c"max-death-tally",
         }
     }
 
@@ -74,6 +77,7 @@ impl File {
             }
             File::RestartLimitInterval => " is not a number of milliseconds: 10000 is used",
             File::RestartSteps | File::RestartLimitCount => " is not a number: ignored",
+            File::MaxDeathTally => " is not a number: 100 is used",
             File::Finish | File::FlagTimeoutKillpg => "",
         }
     }
@@ -162,6 +166,9 @@ pub struct Settings {
     pub killpg: bool,
     pub backoff: Backoff,
     pub limit: Option<Limit>,
+    /// `supervise/death_tally` is kept, with at most this many records: when
+    /// `./finish`, `max-death-tally` or `restart-limit-count` exists.
+    pub death_tally: Option<u16>,
     /// The files that said nothing usable, one bit each (see [`Settings::unusable`]).
     unusable: u16,
 }
@@ -180,6 +187,7 @@ impl Settings {
             randomized_ms: 0,
         },
         limit: None,
+        death_tally: None,
         unusable: 0,
     };
 
@@ -203,14 +211,23 @@ impl Settings {
             max_delay_ms: r.number(File::RestartMaxDelay),
             randomized_ms: r.number(File::RestartRandomizedDelay).unwrap_or(0),
         };
-        let count = r.count(File::RestartLimitCount).filter(|&n| n > 0);
+        let count = r.count(File::RestartLimitCount);
+        let limit_file = count.is_some();
+        let count = count.filter(|&n| n > 0);
         let interval_ms = r.number(File::RestartLimitInterval);
         let limit = count.map(|count| Limit {
             count: count.min(MAX_LIMIT_COUNT),
             interval_ms: interval_ms.unwrap_or(DEFAULT_LIMIT_INTERVAL_MS),
         });
+        let death_tally = match r.count(File::MaxDeathTally) {
+            Some(0) => None,
+            Some(n) => Some(n.min(u32::from(death_tally::MAX)) as u16),
+            None if r.unusable & File::MaxDeathTally.bit() != 0 => Some(death_tally::DEFAULT_MAX),
+            None => (finish.is_some() || limit_file).then_some(death_tally::DEFAULT_MAX),
+        };
         Settings {
             finish,
+            death_tally,
             down_signal,
             timeout_kill_ms,
             killpg,
@@ -356,6 +373,23 @@ mod tests {
         );
         assert_eq!(s.unusable().count(), 0);
         assert!(!s.plain_exit());
+        assert_eq!(s.death_tally, Some(death_tally::DEFAULT_MAX));
+    }
+
+    #[test]
+    fn the_death_tally_is_kept_with_finish_a_limit_or_its_own_file() {
+        assert_eq!(read(&[]).death_tally, None);
+        assert_eq!(read(&[(File::Finish, b"")]).death_tally, Some(100));
+        assert_eq!(read(&[(File::RestartLimitCount, b"0")]).death_tally, Some(100));
+        assert_eq!(read(&[(File::MaxDeathTally, b"7")]).death_tally, Some(7));
+        assert_eq!(read(&[(File::MaxDeathTally, b"99999")]).death_tally, Some(4096));
+        assert_eq!(
+            read(&[(File::Finish, b""), (File::MaxDeathTally, b"0")]).death_tally,
+            None
+        );
+        let bad = read(&[(File::MaxDeathTally, b"many")]);
+        assert_eq!(bad.death_tally, Some(100));
+        assert_eq!(bad.unusable().collect::<Vec<_>>(), [File::MaxDeathTally]);
     }
 
     #[test]
