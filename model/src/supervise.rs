@@ -36,6 +36,9 @@
 //! - `restart-limit-count` exits within `restart-limit-interval`: a permanent failure.
 //! - `supervise/death_tally` ([`death_tally`]), s6's record of recent exits, kept
 //!   with `./finish`, `restart-limit-count` or `max-death-tally`.
+//! - `./notify` (daemontools-encore's), run without waiting at each start and
+//!   exit, and when the service fails for good; `setsid`: `./run` leads a session.
+//!   These two are read when supervise starts and after each exit.
 //!
 //! Invariants (checked by the tests at the end and by `tests/supervise_invariants.rs`):
 //! at most one child; no two starts less than a second apart; after `x`, exit exactly
@@ -111,9 +114,13 @@ impl Signal {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Input {
-    /// Start-up, once `supervise/status` can be written; whether `down` exists, and
-    /// a seed for `restart-randomized-delay`.
-    Start { down_file: bool, seed: u64 },
+    /// Start-up, once `supervise/status` can be written; whether `down` exists, a
+    /// seed for `restart-randomized-delay`, and what the extension files say.
+    Start {
+        down_file: bool,
+        seed: u64,
+        settings: Settings,
+    },
     /// `supervise/ok` is open (svok and svstat now see supervise running): the
     /// service may start.
     Ready,
@@ -141,8 +148,8 @@ pub enum Effect {
     /// `deferred`: the start waited for the restart interval (the service exited
     /// within a second of its start) or for the retry after a failed fork, so no
     /// command or exit is waiting on it: the runtime may start it the cheaper way
-    /// rather than the quicker one.
-    Spawn { deferred: bool },
+    /// rather than the quicker one. `setsid`: in a session of its own.
+    Spawn { deferred: bool, setsid: bool },
     /// Send a signal to the service (its pid, never its group).
     Signal(u32, Signal),
     /// Send a signal to the process group this pid leads, or to the pid if it
@@ -164,10 +171,37 @@ pub enum Effect {
         record: [u8; death_tally::RECORD],
         max: u16,
     },
+    /// Run `./notify run <event> <pid> <code>` and do not wait for it.
+    Notify { event: Notice, pid: u32, code: i32 },
     /// This extension file says nothing usable: say so (it is ignored).
     Warn(settings::File),
     /// Exit 0.
     Exit,
+}
+
+/// What `./notify` is told (its second argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Notice {
+    /// The service started as `pid` (`code` 0).
+    Start,
+    /// It exited with `code`.
+    Exit,
+    /// A signal killed it: `code` is the signal's number.
+    Killed,
+    /// It failed for good (`restart-limit-count`, or `./finish` exiting 125):
+    /// `code` is what its last exit said (the exit code or the signal), or 125.
+    Failed,
+}
+
+impl Notice {
+    pub fn word(self) -> &'static str {
+        match self {
+            Notice::Start => "start",
+            Notice::Exit => "exit",
+            Notice::Killed => "killed",
+            Notice::Failed => "failed",
+        }
+    }
 }
 
 /// The machine's named timers.
@@ -275,9 +309,9 @@ pub struct Supervisor {
     exits: VecDeque<u64>,
     /// For `restart-randomized-delay` (xorshift).
     random: u64,
-    /// `r` stopped the service: its exit was asked for, so neither backoff nor
-    /// `restart-limit-count` counts it.
-    restart_asked: bool,
+    /// `d` or `r` signalled the service: its exit was asked for, so neither
+    /// backoff nor `restart-limit-count` counts it.
+    stop_asked: bool,
 }
 
 impl Default for Supervisor {
@@ -300,7 +334,7 @@ impl Supervisor {
             restarts: 0,
             exits: VecDeque::new(),
             random: 1,
-            restart_asked: false,
+            stop_asked: false,
         }
     }
 
@@ -411,7 +445,7 @@ impl Supervisor {
                 .map(|&t| now.saturating_sub(t).min(window))
                 .collect(),
             random: 0,
-            restart_asked: self.restart_asked,
+            stop_asked: self.stop_asked,
         }
     }
 
@@ -419,10 +453,18 @@ impl Supervisor {
     pub fn handle(&mut self, input: Input, now: Now, effects: &mut Vec<Effect>) {
         match (input, self.phase) {
             (_, Phase::Exited) => {}
-            (Input::Start { down_file, seed }, _) => {
+            (
+                Input::Start {
+                    down_file,
+                    seed,
+                    settings,
+                },
+                _,
+            ) => {
                 self.want = if down_file { Want::Down } else { Want::Up };
                 self.stamp = now.wall;
                 self.random = seed | 1;
+                self.take_settings(settings, false, effects);
                 self.announce(effects);
             }
             (Input::Ready, _) => {
@@ -438,10 +480,17 @@ impl Supervisor {
                     stopping: None,
                 };
                 self.paused = false;
-                self.restart_asked = false;
+                self.stop_asked = false;
                 self.stamp = now.wall;
                 self.last_start = Some(now.mono);
                 self.announce(effects);
+                if self.settings.notify {
+                    effects.push(Effect::Notify {
+                        event: Notice::Start,
+                        pid,
+                        code: 0,
+                    });
+                }
             }
             (Input::SpawnFailed(errno), Phase::Spawning { exiting, shown }) => {
                 self.phase = Phase::Down { shown };
@@ -496,26 +545,47 @@ impl Supervisor {
                 },
             ) => {
                 self.take_settings(settings, false, effects);
-                self.count_exit(now);
+                let failed = self.count_exit(now);
                 if let Some(max) = settings.death_tally {
                     let record = death_tally::record(exited, ended);
                     effects.push(Effect::RecordDeath { record, max });
                 }
-                let Some(_) = settings.finish else {
+                if settings.finish.is_none() {
                     let shown = settings.plain_exit().then_some(service);
-                    return self.service_exited(shown, exiting, once, now, effects);
-                };
-                if let Phase::Finishing { step, .. } = &mut self.phase {
-                    *step = FinishStep::Starting;
+                    self.service_exited(shown, exiting, once, now, effects);
+                } else {
+                    if let Phase::Finishing { step, .. } = &mut self.phase {
+                        *step = FinishStep::Starting;
+                    }
+                    // Down before it starts: whoever looks while it runs sees it so.
+                    self.stamp = exited;
+                    self.announce(effects);
+                    let (code, signal) = match ended {
+                        Ended::Exited(code) => (code, 0),
+                        Ended::Signaled(signal) => (-1, signal),
+                    };
+                    effects.push(Effect::RunFinish { code, signal });
                 }
-                // Down before it starts: whoever looks while it runs sees it so.
-                self.stamp = exited;
-                self.announce(effects);
-                let (code, signal) = match ended {
-                    Ended::Exited(code) => (code, 0),
-                    Ended::Signaled(signal) => (-1, signal),
-                };
-                effects.push(Effect::RunFinish { code, signal });
+                // Told after the status says what happened (and after the restart,
+                // if one followed at once, has begun).
+                if settings.notify {
+                    let (event, code) = match ended {
+                        Ended::Exited(code) => (Notice::Exit, code),
+                        Ended::Signaled(signal) => (Notice::Killed, signal),
+                    };
+                    effects.push(Effect::Notify {
+                        event,
+                        pid: service,
+                        code,
+                    });
+                    if failed {
+                        effects.push(Effect::Notify {
+                            event: Notice::Failed,
+                            pid: service,
+                            code,
+                        });
+                    }
+                }
             }
             (
                 Input::FinishFailed,
@@ -547,6 +617,7 @@ impl Supervisor {
                 Input::Reaped(reaped, ended),
                 Phase::Finishing {
                     step: FinishStep::Running(finish),
+                    service,
                     exiting,
                     once,
                     ..
@@ -554,17 +625,28 @@ impl Supervisor {
             ) if reaped == finish => {
                 self.timers[Timer::FinishTimeout as usize] = None;
                 self.phase = Phase::Down { shown: None };
+                let failed = ended == Ended::Exited(PERMANENT_FAILURE) && self.want != Want::Down;
                 if ended == Ended::Exited(PERMANENT_FAILURE) {
                     self.want = Want::Down;
                 }
+                let notice = (failed && self.settings.notify).then_some(Effect::Notify {
+                    event: Notice::Failed,
+                    pid: service,
+                    code: PERMANENT_FAILURE,
+                });
                 if exiting {
+                    // Told before supervise's last record and exit.
+                    effects.extend(notice);
                     self.exit(effects);
-                } else if self.want == Want::Up || (once && self.want == Want::Nothing) {
+                    return;
+                }
+                if self.want == Want::Up || (once && self.want == Want::Nothing) {
                     self.try_start(now, false, effects);
                 }
-                if !matches!(self.phase, Phase::Spawning { .. } | Phase::Exited) {
+                if !matches!(self.phase, Phase::Spawning { .. }) {
                     self.announce(effects);
                 }
+                effects.extend(notice);
             }
             (Input::Timer, Phase::Down { .. }) => self.timer_fired(now, effects),
             (
@@ -616,10 +698,10 @@ impl Supervisor {
     }
 
     /// The service exited (now): the backoff's wait before its restart, and whether
-    /// this exit is the one too many of `restart-limit-count`.
-    fn count_exit(&mut self, now: Now) {
-        if self.restart_asked || self.want != Want::Up {
-            return;
+    /// this exit is the one too many of `restart-limit-count` (then true).
+    fn count_exit(&mut self, now: Now) -> bool {
+        if self.stop_asked || self.want != Want::Up {
+            return false;
         }
         let backoff = self.settings.backoff;
         if backoff != Settings::PLAIN.backoff {
@@ -647,8 +729,10 @@ impl Supervisor {
             if self.exits.len() >= limit.count as usize {
                 self.exits.clear();
                 self.want = Want::Down;
+                return true;
             }
         }
+        false
     }
 
     fn random(&mut self) -> u64 {
@@ -830,7 +914,7 @@ impl Supervisor {
             ),
             None => self.timers[Timer::KillTimeout as usize] = None,
         }
-        self.restart_asked = stop == Stop::Restart;
+        self.stop_asked = true;
         let was_paused = std::mem::replace(&mut self.paused, false);
         if stop == Stop::Down || was_paused {
             self.announce(effects);
@@ -854,7 +938,10 @@ impl Supervisor {
                 exiting: false,
                 shown,
             };
-            effects.push(Effect::Spawn { deferred });
+            effects.push(Effect::Spawn {
+                deferred,
+                setsid: self.settings.setsid,
+            });
         } else {
             self.arm(Timer::RestartInterval, due);
         }
@@ -946,7 +1033,7 @@ mod tests {
                             self.log.push("spawn (fork fails)".into());
                             queue.push(Input::SpawnFailed(11));
                         }
-                        Effect::Spawn { deferred } => {
+                        Effect::Spawn { deferred, .. } => {
                             self.next_pid += 1;
                             let how = if deferred { " deferred" } else { "" };
                             self.log.push(format!("spawn {}{how}", self.next_pid));
@@ -973,6 +1060,9 @@ mod tests {
                             queue.push(Input::FinishStarted { pid: self.next_pid });
                         }
                         Effect::Warn(file) => self.log.push(format!("warn {file:?}")),
+                        Effect::Notify { event, pid, code } => {
+                            self.log.push(format!("notify {} {pid} {code}", event.word()))
+                        }
                         Effect::RecordDeath { record, max } => {
                             self.log.push(format!("death {:?} max {max}", &record[12..]))
                         }
@@ -982,7 +1072,11 @@ mod tests {
         }
 
         fn start(&mut self, down_file: bool) {
-            self.send(Input::Start { down_file, seed: 7 });
+            self.send(Input::Start {
+                down_file,
+                seed: 7,
+                settings: self.settings,
+            });
             self.send(Input::Ready);
         }
 
@@ -1513,6 +1607,78 @@ mod tests {
         status pid 0 paused 0 want 'u'
         finish 102 -1 9
         ");
+    }
+
+    #[test]
+    fn notify_hears_starts_exits_and_failures() {
+        let mut h = Harness::new();
+        h.settings.notify = true;
+        h.settings.limit = Some(settings::Limit {
+            count: 2,
+            interval_ms: 10_000,
+        });
+        h.start(false);
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(101, Ended::Exited(3)));
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(102, Ended::Signaled(6)));
+        // A finish exiting 125: failed, told once.
+        h.settings.finish = Some(None);
+        h.send(Input::Control(b'u'));
+        h.advance(2_000_000_000);
+        h.send(Input::Reaped(103, Ended::Exited(0)));
+        h.send(Input::Reaped(104, Ended::Exited(PERMANENT_FAILURE)));
+        insta::assert_snapshot!(h.take_log(), @r"
+        status pid 0 paused 0 want 'u'
+        spawn 101
+        status pid 101 paused 0 want 'u'
+        notify start 101 0
+        spawn 102
+        notify exit 101 3
+        status pid 102 paused 0 want 'u'
+        notify start 102 0
+        status pid 0 paused 0 want 'd'
+        notify killed 102 6
+        notify failed 102 6
+        status pid 0 paused 0 want 'u'
+        spawn 103
+        status pid 103 paused 0 want 'u'
+        notify start 103 0
+        status pid 0 paused 0 want 'u'
+        finish 104 0 0
+        notify exit 103 0
+        status pid 0 paused 0 want 'd'
+        notify failed 103 125
+        ");
+    }
+
+    #[test]
+    fn setsid_is_asked_for_at_each_start() {
+        let mut s = Supervisor::new();
+        let mut effects = Vec::new();
+        let now = Now {
+            wall: Tai64N { secs: 1, nanos: 0 },
+            mono: 5_000_000_000,
+        };
+        let mut settings = Settings::PLAIN;
+        settings.setsid = true;
+        s.handle(
+            Input::Start {
+                down_file: false,
+                seed: 1,
+                settings,
+            },
+            now,
+            &mut effects,
+        );
+        s.handle(Input::Ready, now, &mut effects);
+        assert_eq!(
+            effects.last(),
+            Some(&Effect::Spawn {
+                deferred: false,
+                setsid: true
+            })
+        );
     }
 
     #[test]

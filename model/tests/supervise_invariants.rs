@@ -26,13 +26,14 @@
 //!     `flag-timeout-killpg`; a restart after an exit waits `restart-delay` from
 //!     the exit (unless `u` or `o` came); the `restart-limit-count`-th exit within
 //!     `restart-limit-interval` keeps the service down until `u` or `o`; an exit
-//!     asked for by `r`, `d` or `o` counts for neither; with `./finish` or the
+//!     after `r` or `d`, or under `o`, counts for neither; with `./finish` or the
 //!     limit, each exit is recorded in the death tally, before `./finish` runs.
 
 use model::status::{Observed, Record, Want, svstat_body};
 use model::supervise::settings::{Backoff, Limit};
 use model::supervise::{
-    Effect, Ended, Input, Now, PERMANENT_FAILURE, RESTART_INTERVAL, Settings, Signal, Supervisor, Timer,
+    Effect, Ended, Input, Notice, Now, PERMANENT_FAILURE, RESTART_INTERVAL, Settings, Signal, Supervisor,
+    Timer,
 };
 use model::tai64::Tai64N;
 use proptest::prelude::*;
@@ -116,11 +117,18 @@ struct World {
     earliest_start: u64,
     /// The exits the restart limit counts.
     exits: Vec<u64>,
-    /// `r` stopped the service: its exit is not counted.
+    /// `d` or `r` stopped the service: its exit is not counted.
     restart_asked: bool,
     /// The service exited and the death tally is kept: a record is due, before
     /// `./finish` runs.
     death_due: bool,
+    /// The settings last handed to the machine (at start-up or by a survey).
+    surveyed: Settings,
+    /// What `./notify` is still to be told, in order.
+    notices_due: Vec<(Notice, u32, i32)>,
+    /// The last service's pid, and whether its exit was the one too many.
+    last_service: u32,
+    limit_failed: bool,
     /// `./finish` was found: it may be run.
     finish_found: bool,
 }
@@ -154,9 +162,17 @@ impl World {
             exits: Vec::new(),
             restart_asked: false,
             death_due: false,
+            surveyed: Settings::PLAIN,
+            notices_due: Vec::new(),
+            last_service: 0,
+            limit_failed: false,
             finish_found: false,
         };
-        w.input(Input::Start { down_file, seed: 1 })?;
+        w.input(Input::Start {
+            down_file,
+            seed: 1,
+            settings: Settings::PLAIN,
+        })?;
         w.input(Input::Ready)?;
         Ok(w)
     }
@@ -185,6 +201,7 @@ impl World {
                         // Stopping a paused service continues it.
                         if self.live_child.is_some() {
                             self.paused = false;
+                            self.restart_asked = true;
                             self.stopping();
                         }
                     }
@@ -232,6 +249,7 @@ impl World {
                         if self.exits.len() >= LIMIT.count as usize {
                             self.exits.clear();
                             self.down = true;
+                            self.limit_failed = true;
                         }
                     }
                     let started = *self.starts.last().expect("a child was started");
@@ -277,6 +295,10 @@ impl World {
                 Some((pid, _)) => {
                     if code == PERMANENT_FAILURE {
                         self.down = true;
+                        if self.s.want() != Want::Down && self.surveyed.notify {
+                            self.notices_due
+                                .push((Notice::Failed, self.last_service, PERMANENT_FAILURE));
+                        }
                     }
                     self.input(Input::Reaped(pid, Ended::Exited(code)))
                 }
@@ -338,6 +360,9 @@ impl World {
         if self.finish_exists || self.limit_exists {
             s.death_tally = Some(100);
         }
+        // The world's notify comes and goes with its finish, setsid with the stop files.
+        s.notify = self.finish_exists;
+        s.setsid = self.stop_exists;
         s
     }
 
@@ -376,7 +401,10 @@ impl World {
                     return Err(format!("{e:?} after exit"));
                 }
                 match e {
-                    Effect::Spawn { deferred } => {
+                    Effect::Spawn { deferred, setsid } => {
+                        if setsid != self.surveyed.setsid {
+                            return Err(format!("started with setsid {setsid}"));
+                        }
                         if deferred != matches!(input, Input::Timer) {
                             return Err(format!("a start deferred {deferred} on {input:?}"));
                         }
@@ -412,6 +440,10 @@ impl World {
                             self.paused = false;
                             self.next_pid += 1;
                             self.live_child = Some(self.next_pid);
+                            self.last_service = self.next_pid;
+                            if self.surveyed.notify {
+                                self.notices_due.push((Notice::Start, self.next_pid, 0));
+                            }
                             queue.push(Input::Spawned(self.next_pid));
                         }
                     }
@@ -462,7 +494,21 @@ impl World {
                         if !self.limit_exists {
                             self.exits.clear();
                         }
-                        queue.push(Input::Surveyed(self.settings()));
+                        self.surveyed = self.settings();
+                        if self.live_child.is_none() && self.surveyed.notify {
+                            self.notices_due.push((Notice::Killed, self.last_service, 15));
+                            if self.limit_failed {
+                                self.notices_due.push((Notice::Failed, self.last_service, 15));
+                            }
+                        }
+                        self.limit_failed = false;
+                        queue.push(Input::Surveyed(self.surveyed));
+                    }
+                    Effect::Notify { event, pid, code } => {
+                        if self.notices_due.first() != Some(&(event, pid, code)) {
+                            return Err(format!("notify {event:?} {pid} {code} out of turn"));
+                        }
+                        self.notices_due.remove(0);
                     }
                     Effect::RecordDeath { record, max } => {
                         if !std::mem::take(&mut self.death_due) || max != 100 || record[12..] != [143, 15] {
@@ -514,6 +560,9 @@ impl World {
                 self.s.child(),
                 self.live_child
             ));
+        }
+        if !self.notices_due.is_empty() {
+            return Err(format!("notify never told {:?}", self.notices_due));
         }
         if self.exit_asked && self.live_child.is_none() && self.live_finish.is_none() && !self.exited {
             return Err("x given and no child, but no exit".into());

@@ -27,21 +27,33 @@ pub fn fork() -> Result<Forked, Errno> {
     }
 }
 
-/// Starts `path` (argv `[path]`, this environment) in a child that shares this
-/// process's memory until it execs, as vfork does: nothing is copied, where fork
-/// copies the page tables and leaves every page this process then writes to be
-/// copied on its first write. Should the exec fail, the child writes
-/// `failure_prefix`, the error's text and a newline to fd 2 as one write, and exits
-/// 111. Returns the child's pid once it has exec'd or exited; the caller reaps it.
+/// The most arguments [`spawn_shared`] passes (the program's name included).
+pub const MAX_ARGS: usize = 5;
+
+/// Starts `argv[0]` with `argv` (at most [`MAX_ARGS`]) and this environment, in a
+/// new session if `new_session`, in a child that shares this process's memory until
+/// it execs, as vfork does: nothing is copied, where fork copies the page tables and
+/// leaves every page this process then writes to be copied on its first write.
+/// Should the exec fail, the child writes `failure_prefix`, the error's text and a
+/// newline to fd 2 as one write, and exits 111. Returns the child's pid once it has
+/// exec'd or exited; the caller reaps it.
 #[allow(unsafe_code)]
-pub fn spawn_shared(path: &CStr, failure_prefix: &[u8]) -> Result<Pid, Errno> {
+pub fn spawn_shared(argv: &[&CStr], new_session: bool, failure_prefix: &[u8]) -> Result<Pid, Errno> {
     use nix::libc;
     // Far more than the child uses (execv, then at most a message); only the pages
     // it touches are ever allocated, and the mapping goes when the child has exec'd.
     const STACK: usize = 64 * 1024;
+    let (Some(path), true) = (argv.first(), argv.len() <= MAX_ARGS) else {
+        return Err(Errno::E2BIG);
+    };
+    let mut pointers = [std::ptr::null(); MAX_ARGS + 1];
+    for (pointer, arg) in pointers.iter_mut().zip(argv) {
+        *pointer = arg.as_ptr();
+    }
     let child = Child {
-        argv: [path.as_ptr(), std::ptr::null()],
+        argv: pointers,
         path,
+        new_session,
         failure_prefix,
     };
     // SAFETY: a fresh private anonymous mapping, unmapped below once no one uses it.
@@ -80,7 +92,9 @@ pub fn spawn_shared(path: &CStr, failure_prefix: &[u8]) -> Result<Pid, Errno> {
 /// What the child of [`spawn_shared`] needs, prepared before it exists.
 struct Child<'a> {
     path: &'a CStr,
-    argv: [*const std::ffi::c_char; 2],
+    /// Null-terminated.
+    argv: [*const std::ffi::c_char; MAX_ARGS + 1],
+    new_session: bool,
     failure_prefix: &'a [u8],
 }
 
@@ -93,6 +107,10 @@ extern "C" fn exec_child(arg: *mut std::ffi::c_void) -> std::ffi::c_int {
     // SAFETY: `arg` is the `Child` that spawn_shared keeps alive until this child has
     // exec'd or exited.
     let child = unsafe { &*arg.cast::<Child>() };
+    if child.new_session {
+        // SAFETY: a system call, on no memory.
+        unsafe { libc::setsid() };
+    }
     // SAFETY: `argv` is a null-terminated array of C strings that outlive the call.
     unsafe { libc::execv(child.path.as_ptr(), child.argv.as_ptr()) };
     exec_failed(child.failure_prefix, Errno::last())

@@ -8,7 +8,7 @@ use crate::process::{Forked, fork};
 use model::status::LEN;
 use model::supervise::death_tally;
 use model::supervise::settings::Contents;
-use model::supervise::{Effect, Input, Now, Settings, Signal, Supervisor};
+use model::supervise::{Effect, Input, Notice, Now, Settings, Signal, Supervisor};
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
@@ -196,13 +196,18 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
         dir: dir_bytes,
         start_failed: crate::message::fatal_prefix(PROG, &[b"unable to start ", dir_bytes, b"/run"]),
         finish_failed: crate::message::fatal_prefix(PROG, &[b"unable to start ", dir_bytes, b"/finish"]),
+        notify_failed: crate::message::fatal_prefix(PROG, &[b"unable to start ", dir_bytes, b"/notify"]),
         machine: Supervisor::new(),
         control,
         exited: false,
     };
     // Only `restart-randomized-delay` uses it: the clock and the pid differ enough.
     let seed = crate::clock::monotonic() ^ u64::from(std::process::id()).rotate_left(32);
-    driver.input(Input::Start { down_file, seed });
+    driver.input(Input::Start {
+        down_file,
+        seed,
+        settings: survey(),
+    });
     // Only a reader: its existence tells svok and svstat that supervise runs.
     let _ok = fifo("supervise/ok", OFlag::O_RDONLY)
         .map_err(|e| fatal(&[b"unable to read ", dir_bytes, b"/supervise/ok"], e))?;
@@ -216,8 +221,14 @@ fn survey() -> Settings {
         if file.presence_only() {
             // Any answer but "no such file" means it is there (a finish may be
             // execute-only, or reached through a symlink that is checked at exec).
-            return match nix::sys::stat::stat(file.name()) {
+            let found = if file.executable_only() {
+                nix::unistd::access(file.name(), nix::unistd::AccessFlags::X_OK).map(|_| ())
+            } else {
+                nix::sys::stat::stat(file.name()).map(|_| ())
+            };
+            return match found {
                 Err(Errno::ENOENT) => Contents::Absent,
+                Err(_) if file.executable_only() => Contents::Absent,
                 _ => Contents::Read(0),
             };
         }
@@ -244,13 +255,18 @@ fn signal_group(pid: Pid, s: nix::sys::signal::Signal) {
 
 const FINISH: &CStr = c"./finish";
 
+fn number(n: i32) -> CString {
+    CString::new(n.to_string()).unwrap_or_default()
+}
+
 /// Carries out the machine's effects.
 struct Driver<'a> {
     dir: &'a [u8],
     /// What the child prints before the error if `./run` cannot be executed.
     start_failed: Vec<u8>,
-    /// The same for `./finish`.
+    /// The same for `./finish` and `./notify`.
     finish_failed: Vec<u8>,
+    notify_failed: Vec<u8>,
     machine: Supervisor,
     control: OwnedFd,
     /// The machine asked to exit.
@@ -300,7 +316,8 @@ impl Driver<'_> {
             self.machine.handle(input, now(), &mut effects);
             for effect in effects {
                 match effect {
-                    Effect::Spawn { deferred } => pending.push(self.spawn(deferred)),
+                    Effect::Spawn { deferred, setsid } => pending.push(self.spawn(deferred, setsid)),
+                    Effect::Notify { event, pid, code } => self.notify(event, pid, code),
                     Effect::Signal(pid, s) => {
                         if let Some(s) = signal(s) {
                             let _ = nix::sys::signal::kill(Pid::from_raw(pid as i32), s);
@@ -338,26 +355,36 @@ impl Driver<'_> {
     }
 
     /// Starts `./finish <code> <signal> <dir> <pgid>`. Its process group is
-    /// supervise's, where the service was started.
+    /// supervise's, where the service was started. Nothing waits on its start, so
+    /// it is made the cheaper way (see `spawn`).
     fn run_finish(&mut self, code: i32, signal: i32) -> Input {
-        let number = |n: i32| CString::new(n.to_string()).unwrap_or_default();
         let args = [
-            FINISH.to_owned(),
             number(code),
             number(signal),
             CString::new(self.dir).unwrap_or_default(),
             number(nix::unistd::getpgrp().as_raw()),
         ];
-        match fork() {
-            Ok(Forked::Parent(pid)) => Input::FinishStarted {
+        let argv = [FINISH, &args[0], &args[1], &args[2], &args[3]];
+        match crate::process::spawn_shared(&argv, false, &self.finish_failed) {
+            Ok(pid) => Input::FinishStarted {
                 pid: pid.as_raw() as u32,
             },
-            Ok(Forked::Child) => {
-                let e = nix::unistd::execv(FINISH, &args).unwrap_err();
-                crate::process::exec_failed(&self.finish_failed, e)
-            }
             Err(_) => Input::FinishFailed,
         }
+    }
+
+    /// Starts `./notify run <event> <pid> <code>` (daemontools-encore's), and
+    /// leaves it: it is reaped as any child, and its failure is its own.
+    fn notify(&mut self, event: Notice, pid: u32, code: i32) {
+        let args = [number(pid as i32), number(code)];
+        let event = match event {
+            Notice::Start => c"start",
+            Notice::Exit => c"exit",
+            Notice::Killed => c"killed",
+            Notice::Failed => c"failed",
+        };
+        let argv = [c"./notify", c"run", event, &args[0], &args[1]];
+        let _ = crate::process::spawn_shared(&argv, false, &self.notify_failed);
     }
 
     /// Starts `./run` with this environment; the child reports its own failure to
@@ -368,14 +395,19 @@ impl Driver<'_> {
     /// every second) is made as by vfork: nothing of supervise is copied, at the price
     /// of waiting for the exec, which nothing is waiting on then. (bench/README.md
     /// has the measurements that chose this mix.)
-    fn spawn(&mut self, deferred: bool) -> Input {
+    ///
+    /// `new_session`: `./run` leads a session (and process group) of its own.
+    fn spawn(&mut self, deferred: bool, new_session: bool) -> Input {
         const RUN: &CStr = c"./run";
         let started = if deferred {
-            crate::process::spawn_shared(RUN, &self.start_failed)
+            crate::process::spawn_shared(&[RUN], new_session, &self.start_failed)
         } else {
             match fork() {
                 Ok(Forked::Parent(pid)) => Ok(pid),
                 Ok(Forked::Child) => {
+                    if new_session {
+                        let _ = nix::unistd::setsid();
+                    }
                     let e = nix::unistd::execv(RUN, &[RUN]).unwrap_err();
                     crate::process::exec_failed(&self.start_failed, e)
                 }

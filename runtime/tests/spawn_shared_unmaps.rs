@@ -20,7 +20,7 @@ fn mapped() -> u64 {
 #[test]
 fn the_childs_stack_is_unmapped_after_each_start() {
     let start = || {
-        let pid = spawn_shared(c"/bin/true", b"").unwrap();
+        let pid = spawn_shared(&[c"/bin/true"], false, b"").unwrap();
         assert_eq!(waitpid(pid, None).unwrap(), WaitStatus::Exited(pid, 0));
     };
     // One start first, so that whatever a first call sets up is in place.

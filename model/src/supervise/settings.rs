@@ -26,10 +26,12 @@ pub enum File {
     RestartLimitCount,
     RestartLimitInterval,
     MaxDeathTally,
+    Notify,
+    Setsid,
 }
 
 impl File {
-    pub const ALL: [File; 12] = [
+    pub const ALL: [File; 14] = [
         File::Finish,
         File::TimeoutFinish,
         File::DownSignal,
@@ -42,6 +44,8 @@ impl File {
         File::RestartLimitCount,
         File::RestartLimitInterval,
         File::MaxDeathTally,
+        File::Notify,
+        File::Setsid,
     ];
 
     /// Its name in the service directory.
@@ -59,12 +63,23 @@ impl File {
             File::RestartLimitCount => c"restart-limit-count",
             File::RestartLimitInterval => c"restart-limit-interval",
             File::MaxDeathTally => c"max-death-tally",
+            File::Notify => c"notify",
+            File::Setsid => c"setsid",
         }
     }
 
     /// Only its existence counts: the runtime need not read it.
     pub fn presence_only(self) -> bool {
-        matches!(self, File::Finish | File::FlagTimeoutKillpg)
+        matches!(
+            self,
+            File::Finish | File::FlagTimeoutKillpg | File::Notify | File::Setsid
+        )
+    }
+
+    /// It counts only if executable (daemontools-encore's `notify`): the runtime
+    /// checks that rather than its existence.
+    pub fn executable_only(self) -> bool {
+        self == File::Notify
     }
 
     /// What the warning says after `<dir>/<name>` when the file says nothing usable.
@@ -78,7 +93,7 @@ impl File {
             File::RestartLimitInterval => " is not a number of milliseconds: 10000 is used",
             File::RestartSteps | File::RestartLimitCount => " is not a number: ignored",
             File::MaxDeathTally => " is not a number: 100 is used",
-            File::Finish | File::FlagTimeoutKillpg => "",
+            File::Finish | File::FlagTimeoutKillpg | File::Notify | File::Setsid => "",
         }
     }
 
@@ -166,6 +181,10 @@ pub struct Settings {
     pub killpg: bool,
     pub backoff: Backoff,
     pub limit: Option<Limit>,
+    /// `./notify` is run at each start and exit, and when the service gives up.
+    pub notify: bool,
+    /// `./run` is started in a session (and process group) of its own.
+    pub setsid: bool,
     /// `supervise/death_tally` is kept, with at most this many records: when
     /// `./finish`, `max-death-tally` or `restart-limit-count` exists.
     pub death_tally: Option<u16>,
@@ -188,6 +207,8 @@ impl Settings {
         },
         limit: None,
         death_tally: None,
+        notify: false,
+        setsid: false,
         unusable: 0,
     };
 
@@ -228,6 +249,8 @@ impl Settings {
         Settings {
             finish,
             death_tally,
+            notify: r.exists(File::Notify),
+            setsid: r.exists(File::Setsid),
             down_signal,
             timeout_kill_ms,
             killpg,
@@ -350,11 +373,13 @@ mod tests {
             (File::RestartMaxDelay, b"800"),
             (File::RestartRandomizedDelay, b"50"),
             (File::RestartLimitCount, b"5"),
+            (File::Notify, b""),
+            (File::Setsid, b""),
         ]);
         assert_eq!(s.finish, Some(Some(2500)));
         assert_eq!(s.down_signal, Signal::Hup);
         assert_eq!(s.timeout_kill_ms, Some(300));
-        assert!(s.killpg);
+        assert!(s.killpg && s.notify && s.setsid);
         assert_eq!(
             s.backoff,
             Backoff {
