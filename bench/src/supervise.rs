@@ -177,12 +177,24 @@ fn cpu_micros(pid: u32) -> f64 {
 /// number of restarts, over `seconds` from its first start (so that start-up is not
 /// counted). Both sides loop at the same time, under the same conditions: the cost of
 /// a fork here swings with what the other core is doing, more than the sides differ.
-fn crash_loops(sides: &[Side; 2], scratch: &Path, seconds: u64) -> [(f64, usize); 2] {
-    let dirs = sides.each_ref().map(|s| {
-        service(
-            &scratch.join(format!("crash-{}", s.name)),
+/// `scripts`: more executable files in each side's service directory.
+fn crash_loops(
+    sides: [&Side; 2],
+    scripts: [&[(&str, &str)]; 2],
+    scratch: &Path,
+    seconds: u64,
+) -> [(f64, usize); 2] {
+    let dirs: [PathBuf; 2] = std::array::from_fn(|i| {
+        let dir = service(
+            &scratch.join(format!("crash-{i}-{}", sides[i].name)),
             "#!/bin/sh\necho >> starts\n",
-        )
+        );
+        for (name, text) in scripts[i] {
+            let path = dir.join(name);
+            std::fs::write(&path, text).expect("script");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        dir
     });
     let starts = |dir: &Path| {
         std::fs::read_to_string(dir.join("starts"))
@@ -298,9 +310,22 @@ pub fn run(sides: &Sides, rounds: usize) {
     }
 
     let seconds = 60;
-    let loops = crash_loops(&both, &scratch, seconds);
+    let loops = crash_loops([&both[0], &both[1]], [&[], &[]], &scratch, seconds);
     println!(
         "| crash loop: supervise CPU per restart, µs ({} and {} restarts in {seconds} s, side by side) | {:.0} | {:.0} | {:.2} |",
+        loops[0].1,
+        loops[1].1,
+        loops[0].0,
+        loops[1].0,
+        loops[0].0 / loops[1].0
+    );
+
+    // The extensions' price: ours with ./finish and ./notify against ours without,
+    // both crash-looping side by side (each start still a second apart).
+    let extended = [("finish", "#!/bin/sh\n"), ("notify", "#!/bin/sh\n")];
+    let loops = crash_loops([&both[0], &both[0]], [&extended, &[]], &scratch, seconds);
+    println!(
+        "| crash loop with ./finish and ./notify against without (ours both), µs ({} and {} restarts in {seconds} s) | {:.0} | {:.0} | {:.2} |",
         loops[0].1,
         loops[1].1,
         loops[0].0,
