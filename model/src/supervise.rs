@@ -21,7 +21,7 @@
 //! cannot be written.
 //!
 //! Extensions (supervise(8), EXTENSIONS), each switched on by something 0.76 never
-//! used: the control bytes `q 1 2 w y b r`, and the service directory's extension
+//! used: the control bytes `q 1 2 w y b r + = P C K`, and the service directory's extension
 //! files ([`settings`]), read ([`Effect::Survey`]) after each exit of the service
 //! and before `d` or `r` signal it; a directory without them reads as 0.76's.
 //! - `./finish`: the status says down (pid 0) before it is started
@@ -36,6 +36,9 @@
 //! - `restart-limit-count` exits within `restart-limit-interval`: a permanent failure.
 //! - `supervise/death_tally` ([`death_tally`]), s6's record of recent exits, kept
 //!   with `./finish`, `restart-limit-count` or `max-death-tally`.
+//! - `+` and `=` (daemontools-encore's): the signals of the bytes that follow in
+//!   the same read go to the service's process group, or back to its pid; `P`,
+//!   `C`, `K` (s6's): `p`, `c`, `k` to the group.
 //! - `./notify` (daemontools-encore's), run without waiting at each start and
 //!   exit, and when the service fails for good; `setsid`: `./run` leads a session.
 //!   These two are read when supervise starts and after each exit.
@@ -126,6 +129,9 @@ pub enum Input {
     Ready,
     /// One byte read from `supervise/control`.
     Control(u8),
+    /// The bytes of one read from `supervise/control` have all been given (one
+    /// `svc` command's, as it writes them at once): a `+` among them ends.
+    ControlDone,
     /// The answer to [`Effect::Spawn`]: the new child's pid.
     Spawned(u32),
     /// The answer to [`Effect::Spawn`]: fork failed with this errno.
@@ -312,6 +318,9 @@ pub struct Supervisor {
     /// `d` or `r` signalled the service: its exit was asked for, so neither
     /// backoff nor `restart-limit-count` counts it.
     stop_asked: bool,
+    /// `+` came in this read from the control FIFO: the signals of the bytes
+    /// that follow go to the service's process group (daemontools-encore's).
+    to_group: bool,
 }
 
 impl Default for Supervisor {
@@ -335,6 +344,7 @@ impl Supervisor {
             exits: VecDeque::new(),
             random: 1,
             stop_asked: false,
+            to_group: false,
         }
     }
 
@@ -446,6 +456,7 @@ impl Supervisor {
                 .collect(),
             random: 0,
             stop_asked: self.stop_asked,
+            to_group: self.to_group,
         }
     }
 
@@ -473,6 +484,7 @@ impl Supervisor {
                 }
             }
             (Input::Control(byte), _) => self.control(byte, now, effects),
+            (Input::ControlDone, _) => self.to_group = false,
             (Input::Spawned(pid), Phase::Spawning { exiting, .. }) => {
                 self.phase = Phase::Up {
                     pid,
@@ -806,9 +818,10 @@ impl Supervisor {
 
     fn control(&mut self, byte: u8, now: Now, effects: &mut Vec<Effect>) {
         let child = self.child();
+        let to_group = self.to_group;
         let signal = |sig, effects: &mut Vec<Effect>| {
             if let Some(pid) = child {
-                effects.push(Effect::Signal(pid, sig));
+                effects.push(Self::signal_to(to_group, pid, sig));
             }
         };
         match byte {
@@ -858,16 +871,28 @@ impl Supervisor {
                     self.ask_to_stop(pid, exiting, Stop::Restart, effects);
                 }
             }
-            b'p' => {
+            // `P`, `C` and `K` are s6's `p`, `c` and `k` to the process group.
+            b'p' | b'P' => {
                 self.paused = true;
                 self.announce(effects);
-                signal(Signal::Stop, effects);
+                if let Some(pid) = child {
+                    effects.push(Self::signal_to(to_group || byte == b'P', pid, Signal::Stop));
+                }
             }
-            b'c' => {
+            b'c' | b'C' => {
                 self.paused = false;
                 self.announce(effects);
-                signal(Signal::Cont, effects);
+                if let Some(pid) = child {
+                    effects.push(Self::signal_to(to_group || byte == b'C', pid, Signal::Cont));
+                }
             }
+            b'K' => {
+                if let Some(pid) = child {
+                    effects.push(Effect::SignalGroup(pid, Signal::Kill));
+                }
+            }
+            b'+' => self.to_group = true,
+            b'=' => self.to_group = false,
             b'x' => match self.phase {
                 Phase::Up { .. } | Phase::Spawning { .. } | Phase::Finishing { .. } => {
                     // Once the service (and `./finish`) are done.
@@ -891,6 +916,15 @@ impl Supervisor {
         }
     }
 
+    /// A signal to the service, or to its process group.
+    fn signal_to(to_group: bool, pid: u32, signal: Signal) -> Effect {
+        if to_group {
+            Effect::SignalGroup(pid, signal)
+        } else {
+            Effect::Signal(pid, signal)
+        }
+    }
+
     /// `d` or `r` while the service runs: the signal to send is in the extension
     /// files, read first.
     fn ask_to_stop(&mut self, pid: u32, exiting: bool, stop: Stop, effects: &mut Vec<Effect>) {
@@ -905,8 +939,8 @@ impl Supervisor {
     /// Sends the down signal (TERM unless `down-signal` says otherwise), then CONT;
     /// with `timeout-kill`, SIGKILL follows if the service outlives it.
     fn stop(&mut self, pid: u32, stop: Stop, now: Now, effects: &mut Vec<Effect>) {
-        effects.push(Effect::Signal(pid, self.settings.down_signal));
-        effects.push(Effect::Signal(pid, Signal::Cont));
+        effects.push(Self::signal_to(self.to_group, pid, self.settings.down_signal));
+        effects.push(Self::signal_to(self.to_group, pid, Signal::Cont));
         match self.settings.timeout_kill_ms {
             Some(ms) => self.arm(
                 Timer::KillTimeout,
@@ -1679,6 +1713,41 @@ mod tests {
                 setsid: true
             })
         );
+    }
+
+    #[test]
+    fn signals_to_the_process_group() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.take_log();
+        // + until the end of the read: t, p, c, d to the group; = back to the pid.
+        for b in *b"+tpc=h+" {
+            h.send(Input::Control(b));
+        }
+        h.send(Input::ControlDone);
+        h.send(Input::Control(b'a'));
+        for b in *b"PCK" {
+            h.send(Input::Control(b));
+        }
+        h.send(Input::Control(b'+'));
+        h.send(Input::Control(b'd'));
+        insta::assert_snapshot!(h.take_log(), @r"
+        killpg 101 Term
+        status pid 101 paused 1 want 'u'
+        killpg 101 Stop
+        status pid 101 paused 0 want 'u'
+        killpg 101 Cont
+        kill 101 Hup
+        kill 101 Alrm
+        status pid 101 paused 1 want 'u'
+        killpg 101 Stop
+        status pid 101 paused 0 want 'u'
+        killpg 101 Cont
+        killpg 101 Kill
+        killpg 101 Term
+        killpg 101 Cont
+        status pid 101 paused 0 want 'd'
+        ");
     }
 
     #[test]

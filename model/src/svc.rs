@@ -10,8 +10,10 @@ use crate::getopt::{GetOpt, Opt, complaint};
 
 /// The option letters, each also the control byte it sends: 0.76's, then the
 /// extensions' (svc(8), EXTENSIONS): quit, usr1, usr2, winch (w as encore, y as
-/// s6), abort, restart. The usage line stays 0.76's.
-pub const LETTERS: &str = "udopchaitkxq12wybr";
+/// s6), abort, restart, the process group for what follows and back to the pid
+/// (encore's + =), stop, continue and kill the group (s6's P C K). The usage line
+/// stays 0.76's.
+pub const LETTERS: &str = "udopchaitkxq12wybr+=PCK";
 
 /// The line after a usage complaint.
 pub const USAGE: &[u8] =
@@ -115,6 +117,10 @@ mod tests {
             b"q12wybr"
         );
         assert_eq!(req(&["svc", "-dr", "s"]).unwrap().commands, b"dr");
+        assert_eq!(
+            req(&["svc", "-+th", "-=", "-PCK", "s"]).unwrap().commands,
+            b"+th=PCK"
+        );
     }
 
     #[test]

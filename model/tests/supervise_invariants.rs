@@ -28,6 +28,9 @@
 //!     `restart-limit-interval` keeps the service down until `u` or `o`; an exit
 //!     after `r` or `d`, or under `o`, counts for neither; with `./finish` or the
 //!     limit, each exit is recorded in the death tally, before `./finish` runs.
+//! 11. after `+` (until `=` or the end of the read), the signals of `t p c d r` and
+//!     the others go to the process group, as those of `P C K` always do; else
+//!     to the pid; `./notify` is told each start, exit and failure, in order.
 
 use model::status::{Observed, Record, Want, svstat_body};
 use model::supervise::settings::{Backoff, Limit};
@@ -54,6 +57,8 @@ enum Event {
     ToggleFinish,
     /// `./finish` exits with this code.
     FinishExits(i32),
+    /// The end of one read from the control FIFO.
+    ControlDone,
     /// `down-signal` (HUP), `timeout-kill` and `flag-timeout-killpg` appear, or go.
     ToggleStop,
     /// `restart-delay` appears, or goes.
@@ -72,8 +77,9 @@ const LIMIT: Limit = Limit {
     interval_ms: 3000,
 };
 
-/// 0.76's control bytes, the extensions' (q 1 2 w y b r), and one no one knows.
-const CONTROLS: &[u8] = b"udoahktipcxq12wybrz";
+/// 0.76's control bytes, the extensions' (q 1 2 w y b r + = P C K), and one no one
+/// knows.
+const CONTROLS: &[u8] = b"udoahktipcxq12wybr+=PCKz";
 
 /// The world: the supervisor, the children it has, the clock, and what the
 /// invariants need to remember.
@@ -122,6 +128,8 @@ struct World {
     /// The service exited and the death tally is kept: a record is due, before
     /// `./finish` runs.
     death_due: bool,
+    /// `+` came in this read from the control FIFO (and no `=` since).
+    to_group: bool,
     /// The settings last handed to the machine (at start-up or by a survey).
     surveyed: Settings,
     /// What `./notify` is still to be told, in order.
@@ -163,6 +171,7 @@ impl World {
             restart_asked: false,
             death_due: false,
             surveyed: Settings::PLAIN,
+            to_group: false,
             notices_due: Vec::new(),
             last_service: 0,
             limit_failed: false,
@@ -215,8 +224,10 @@ impl World {
                         self.exit_asked = true;
                         released = self.held.take();
                     }
-                    b'p' => self.paused = true,
-                    b'c' => self.paused = false,
+                    b'p' | b'P' => self.paused = true,
+                    b'c' | b'C' => self.paused = false,
+                    b'+' => self.to_group = true,
+                    b'=' => self.to_group = false,
                     _ => {}
                 }
                 self.input(Input::Control(b))?;
@@ -278,6 +289,10 @@ impl World {
             Event::ToggleFinish => {
                 self.finish_exists = !self.finish_exists;
                 Ok(())
+            }
+            Event::ControlDone => {
+                self.to_group = false;
+                self.input(Input::ControlDone)
             }
             Event::ToggleStop => {
                 self.stop_exists = !self.stop_exists;
@@ -446,6 +461,22 @@ impl World {
                             }
                             queue.push(Input::Spawned(self.next_pid));
                         }
+                    }
+                    Effect::SignalGroup(pid, signal) if !matches!(input, Input::Timer) => {
+                        let group = self.to_group || matches!(input, Input::Control(b'P' | b'C' | b'K'));
+                        if Some(pid) != self.live_child || !group {
+                            return Err(format!("{signal:?} to the group of {pid}, not asked"));
+                        }
+                        if self.stop_due.is_some() && Some(signal) != self.stop_due.take() {
+                            return Err(format!("{signal:?} sent for d or r"));
+                        }
+                    }
+                    Effect::Signal(pid, signal)
+                        if Some(pid) == self.live_child
+                            && self.to_group
+                            && !matches!(input, Input::Timer) =>
+                    {
+                        return Err(format!("{signal:?} to the pid after +"));
                     }
                     Effect::SignalGroup(pid, signal) => {
                         let due = self.kill_due.take();
@@ -628,6 +659,7 @@ fn alphabet() -> Vec<Event> {
         Event::ToggleFinish,
         Event::FinishExits(0),
         Event::FinishExits(PERMANENT_FAILURE),
+        Event::ControlDone,
     ]);
     a
 }
@@ -747,6 +779,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => Just(Event::NextDeadline),
         1 => Just(Event::ForkWillFail),
         1 => Just(Event::ToggleFinish),
+        1 => Just(Event::ControlDone),
         1 => Just(Event::ToggleStop),
         1 => Just(Event::ToggleBackoff),
         1 => Just(Event::ToggleLimit),

@@ -300,6 +300,7 @@ impl Machine for Driver<'_> {
             for &b in &bytes[..n] {
                 self.input(Input::Control(b));
             }
+            self.input(Input::ControlDone);
         }
     }
 
