@@ -154,3 +154,36 @@ fn s6_permafailon_in_finish_gives_up() {
     stop(sv, &dir);
     assert_eq!(given_up_after, 3);
 }
+
+#[test]
+fn s6_notifyoncheck_in_run_makes_the_service_ready_and_s6_svc_drives_it() {
+    let scratch = TempDir::new("s6-notifyoncheck").unwrap();
+    let dir = service(
+        &scratch,
+        &["exec s6-notifyoncheck -n 0 -w 50 -c 'test -e ready-flag' sleep 1000"],
+        "#!/bin/sh\nexit 0\n",
+    );
+    std::fs::remove_file(dir.join("finish")).unwrap();
+    std::fs::write(dir.join("notification-fd"), "3\n").unwrap();
+    script(&dir.join("notify"), "#!/bin/sh\necho \"$2\" >> notices\n");
+    let notices = || std::fs::read_to_string(dir.join("notices")).unwrap_or_default();
+    let sv = supervise(&dir);
+    wait_until("the start is told", || notices().contains("start"));
+    // s6's tools see a supervise running (its POSIX lock on supervise/lock).
+    let svok = s6("s6-svok").arg(&dir).status().unwrap();
+    assert!(svok.success(), "s6-svok: {svok}");
+    assert!(!notices().contains("ready"));
+    std::fs::write(dir.join("ready-flag"), "").unwrap();
+    wait_until("s6-notifyoncheck's newline makes it ready", || {
+        notices().contains("ready")
+    });
+    // s6-svc's bytes: k kills it, as ours would.
+    let svc = s6("s6-svc").arg("-k").arg(&dir).status().unwrap();
+    assert!(svc.success(), "s6-svc: {svc}");
+    wait_until("the kill is told", || notices().contains("killed"));
+    stop(sv, &dir);
+    assert_eq!(
+        notices().lines().take(3).collect::<Vec<_>>(),
+        ["start", "ready", "killed"]
+    );
+}

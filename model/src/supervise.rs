@@ -144,6 +144,8 @@ pub enum Input {
     FinishStarted { pid: u32 },
     /// The answer to [`Effect::RunFinish`]: it could not be forked.
     FinishFailed,
+    /// The service wrote a newline to its `notification-fd`: it is ready.
+    ServiceReady,
     /// The deadline passed.
     Timer,
 }
@@ -155,7 +157,19 @@ pub enum Effect {
     /// within a second of its start) or for the retry after a failed fork, so no
     /// command or exit is waiting on it: the runtime may start it the cheaper way
     /// rather than the quicker one. `setsid`: in a session of its own.
-    Spawn { deferred: bool, setsid: bool },
+    /// `notification_fd`: with the writing end of a new pipe as this descriptor,
+    /// whose reading end the runtime watches for [`Input::ServiceReady`].
+    Spawn {
+        deferred: bool,
+        setsid: bool,
+        notification_fd: Option<i32>,
+    },
+    /// Write this byte into each of `event/`'s FIFOs, as s6-supervise does (`s`
+    /// supervise started, `u` up, `U` ready, `d` down, `D` down and finish done,
+    /// `O` failed for good, `x` supervise exits).
+    Event(u8),
+    /// Create `event/` (mode 3730), for `notification-fd`'s s6 tools.
+    MakeEventDir,
     /// Send a signal to the service (its pid, never its group).
     Signal(u32, Signal),
     /// Send a signal to the process group this pid leads, or to the pid if it
@@ -197,6 +211,8 @@ pub enum Notice {
     /// It failed for good (`restart-limit-count`, or `./finish` exiting 125):
     /// `code` is what its last exit said (the exit code or the signal), or 125.
     Failed,
+    /// It said it is ready (`notification-fd`); `code` 0.
+    Ready,
 }
 
 impl Notice {
@@ -206,6 +222,7 @@ impl Notice {
             Notice::Exit => "exit",
             Notice::Killed => "killed",
             Notice::Failed => "failed",
+            Notice::Ready => "ready",
         }
     }
 }
@@ -321,6 +338,10 @@ pub struct Supervisor {
     /// `+` came in this read from the control FIFO: the signals of the bytes
     /// that follow go to the service's process group (daemontools-encore's).
     to_group: bool,
+    /// Since when the running service has been ready (monotonic).
+    ready_since: Option<u64>,
+    /// The running service was started with a notification descriptor.
+    readiness_watched: bool,
 }
 
 impl Default for Supervisor {
@@ -345,6 +366,8 @@ impl Supervisor {
             random: 1,
             stop_asked: false,
             to_group: false,
+            ready_since: None,
+            readiness_watched: false,
         }
     }
 
@@ -457,6 +480,10 @@ impl Supervisor {
             random: 0,
             stop_asked: self.stop_asked,
             to_group: self.to_group,
+            ready_since: self
+                .ready_since
+                .map(|t| now.saturating_sub(t).min(RESTART_INTERVAL + 1)),
+            readiness_watched: self.readiness_watched,
         }
     }
 
@@ -477,6 +504,7 @@ impl Supervisor {
                 self.random = seed | 1;
                 self.take_settings(settings, false, effects);
                 self.announce(effects);
+                self.event(b's', effects);
             }
             (Input::Ready, _) => {
                 if self.want == Want::Up {
@@ -493,6 +521,7 @@ impl Supervisor {
                 };
                 self.paused = false;
                 self.stop_asked = false;
+                self.ready_since = None;
                 self.stamp = now.wall;
                 self.last_start = Some(now.mono);
                 self.announce(effects);
@@ -502,6 +531,20 @@ impl Supervisor {
                         pid,
                         code: 0,
                     });
+                }
+                self.event(b'u', effects);
+            }
+            (Input::ServiceReady, Phase::Up { pid, .. }) => {
+                if self.readiness_watched && self.ready_since.is_none() {
+                    self.ready_since = Some(now.mono);
+                    if self.settings.notify {
+                        effects.push(Effect::Notify {
+                            event: Notice::Ready,
+                            pid,
+                            code: 0,
+                        });
+                    }
+                    self.event(b'U', effects);
                 }
             }
             (Input::SpawnFailed(errno), Phase::Spawning { exiting, shown }) => {
@@ -558,11 +601,43 @@ impl Supervisor {
             ) => {
                 self.take_settings(settings, false, effects);
                 let failed = self.count_exit(now);
+                self.ready_since = None;
                 if let Some(max) = settings.death_tally {
                     let record = death_tally::record(exited, ended);
                     effects.push(Effect::RecordDeath { record, max });
                 }
+                // What is told of the exit: after the status says it (and after
+                // the restart, if one follows at once, has begun), but before
+                // supervise exits.
+                let mut told = Vec::new();
+                if self.settings.event_dir {
+                    told.push(Effect::Event(b'd'));
+                    if settings.finish.is_none() {
+                        told.push(Effect::Event(b'D'));
+                    }
+                }
+                if settings.notify {
+                    let (event, code) = match ended {
+                        Ended::Exited(code) => (Notice::Exit, code),
+                        Ended::Signaled(signal) => (Notice::Killed, signal),
+                    };
+                    told.push(Effect::Notify {
+                        event,
+                        pid: service,
+                        code,
+                    });
+                    if failed {
+                        told.push(Effect::Notify {
+                            event: Notice::Failed,
+                            pid: service,
+                            code,
+                        });
+                    }
+                }
                 if settings.finish.is_none() {
+                    if exiting {
+                        effects.append(&mut told);
+                    }
                     let shown = settings.plain_exit().then_some(service);
                     self.service_exited(shown, exiting, once, now, effects);
                 } else {
@@ -578,26 +653,7 @@ impl Supervisor {
                     };
                     effects.push(Effect::RunFinish { code, signal });
                 }
-                // Told after the status says what happened (and after the restart,
-                // if one followed at once, has begun).
-                if settings.notify {
-                    let (event, code) = match ended {
-                        Ended::Exited(code) => (Notice::Exit, code),
-                        Ended::Signaled(signal) => (Notice::Killed, signal),
-                    };
-                    effects.push(Effect::Notify {
-                        event,
-                        pid: service,
-                        code,
-                    });
-                    if failed {
-                        effects.push(Effect::Notify {
-                            event: Notice::Failed,
-                            pid: service,
-                            code,
-                        });
-                    }
-                }
+                effects.append(&mut told);
             }
             (
                 Input::FinishFailed,
@@ -607,7 +663,10 @@ impl Supervisor {
                     once,
                     ..
                 },
-            ) => self.service_exited(None, exiting, once, now, effects),
+            ) => {
+                self.event(b'D', effects);
+                self.service_exited(None, exiting, once, now, effects)
+            }
             (
                 Input::FinishStarted { pid },
                 Phase::Finishing {
@@ -641,14 +700,23 @@ impl Supervisor {
                 if ended == Ended::Exited(PERMANENT_FAILURE) {
                     self.want = Want::Down;
                 }
-                let notice = (failed && self.settings.notify).then_some(Effect::Notify {
-                    event: Notice::Failed,
-                    pid: service,
-                    code: PERMANENT_FAILURE,
-                });
+                let mut told = Vec::new();
+                if self.settings.event_dir {
+                    if failed {
+                        told.push(Effect::Event(b'O'));
+                    }
+                    told.push(Effect::Event(b'D'));
+                }
+                if failed && self.settings.notify {
+                    told.push(Effect::Notify {
+                        event: Notice::Failed,
+                        pid: service,
+                        code: PERMANENT_FAILURE,
+                    });
+                }
                 if exiting {
                     // Told before supervise's last record and exit.
-                    effects.extend(notice);
+                    effects.append(&mut told);
                     self.exit(effects);
                     return;
                 }
@@ -658,7 +726,7 @@ impl Supervisor {
                 if !matches!(self.phase, Phase::Spawning { .. }) {
                     self.announce(effects);
                 }
-                effects.extend(notice);
+                effects.append(&mut told);
             }
             (Input::Timer, Phase::Down { .. }) => self.timer_fired(now, effects),
             (
@@ -688,7 +756,8 @@ impl Supervisor {
                 | Input::Timer
                 | Input::Surveyed(_)
                 | Input::FinishStarted { .. }
-                | Input::FinishFailed,
+                | Input::FinishFailed
+                | Input::ServiceReady,
                 _,
             ) => {}
         }
@@ -696,7 +765,12 @@ impl Supervisor {
 
     /// Keeps what the extension files say, warning of those that say nothing
     /// usable among those used now (those for stopping, or the others).
-    fn take_settings(&mut self, settings: Settings, stopping: bool, effects: &mut Vec<Effect>) {
+    /// `notification-fd` brings `event/`, which s6's readiness tools listen on.
+    fn take_settings(&mut self, mut settings: Settings, stopping: bool, effects: &mut Vec<Effect>) {
+        if settings.notification_fd.is_some() && !settings.event_dir {
+            effects.push(Effect::MakeEventDir);
+            settings.event_dir = true;
+        }
         effects.extend(
             settings
                 .unusable()
@@ -718,7 +792,8 @@ impl Supervisor {
         let backoff = self.settings.backoff;
         if backoff != Settings::PLAIN.backoff {
             let ran = self.last_start.map_or(0, |t| now.mono.saturating_sub(t));
-            if backoff.max_delay_ms.is_some_and(|max| ran >= max * MILLI) {
+            let ready_for = self.ready_since.map_or(0, |t| now.mono.saturating_sub(t));
+            if backoff.max_delay_ms.is_some_and(|max| ran >= max * MILLI) || ready_for > RESTART_INTERVAL {
                 self.restarts = 0;
             }
             let mut wait = backoff.wait_ms(self.restarts);
@@ -972,9 +1047,11 @@ impl Supervisor {
                 exiting: false,
                 shown,
             };
+            self.readiness_watched = self.settings.notification_fd.is_some();
             effects.push(Effect::Spawn {
                 deferred,
                 setsid: self.settings.setsid,
+                notification_fd: self.settings.notification_fd,
             });
         } else {
             self.arm(Timer::RestartInterval, due);
@@ -1010,8 +1087,16 @@ impl Supervisor {
     /// No child is left after `x`: the last record, then exit.
     fn exit(&mut self, effects: &mut Vec<Effect>) {
         self.announce(effects);
+        self.event(b'x', effects);
         effects.push(Effect::Exit);
         self.phase = Phase::Exited;
+    }
+
+    /// Writes `byte` into `event/`'s FIFOs, if there is an `event/`.
+    fn event(&self, byte: u8, effects: &mut Vec<Effect>) {
+        if self.settings.event_dir {
+            effects.push(Effect::Event(byte));
+        }
     }
 
     fn announce(&self, effects: &mut Vec<Effect>) {
@@ -1097,6 +1182,8 @@ mod tests {
                         Effect::Notify { event, pid, code } => {
                             self.log.push(format!("notify {} {pid} {code}", event.word()))
                         }
+                        Effect::Event(byte) => self.log.push(format!("event {}", byte as char)),
+                        Effect::MakeEventDir => self.log.push("mkdir event".into()),
                         Effect::RecordDeath { record, max } => {
                             self.log.push(format!("death {:?} max {max}", &record[12..]))
                         }
@@ -1710,7 +1797,8 @@ mod tests {
             effects.last(),
             Some(&Effect::Spawn {
                 deferred: false,
-                setsid: true
+                setsid: true,
+                notification_fd: None,
             })
         );
     }
@@ -1747,6 +1835,60 @@ mod tests {
         killpg 101 Term
         killpg 101 Cont
         status pid 101 paused 0 want 'd'
+        ");
+    }
+
+    #[test]
+    fn readiness_and_events() {
+        let mut h = Harness::new();
+        h.settings.notification_fd = Some(3);
+        h.settings.notify = true;
+        h.settings.backoff = settings::Backoff {
+            delay_ms: 1000,
+            steps: 3,
+            max_delay_ms: Some(8000),
+            randomized_ms: 0,
+        };
+        h.start(false);
+        // Made by the runtime: found by the next reading of the files.
+        h.settings.event_dir = true;
+        h.send(Input::ServiceReady);
+        h.send(Input::ServiceReady);
+        // Ready for more than a second: the backoff starts its steps again.
+        h.advance(1_500_000_000);
+        h.send(Input::Reaped(101, Ended::Exited(1)));
+        assert_eq!(h.s.deadline(), Some(h.mono + 1_000_000_000));
+        h.advance(1_000_000_000);
+        h.advance(100_000_000);
+        h.send(Input::Reaped(102, Ended::Exited(1)));
+        assert_eq!(h.s.deadline(), Some(h.mono + 2_000_000_000));
+        h.send(Input::Control(b'x'));
+        insta::assert_snapshot!(h.take_log(), @r"
+        mkdir event
+        status pid 0 paused 0 want 'u'
+        event s
+        spawn 101
+        status pid 101 paused 0 want 'u'
+        notify start 101 0
+        event u
+        notify ready 101 0
+        event U
+        status pid 0 paused 0 want 'u'
+        event d
+        event D
+        notify exit 101 1
+        spawn 102 deferred
+        status pid 102 paused 0 want 'u'
+        notify start 102 0
+        event u
+        status pid 0 paused 0 want 'u'
+        event d
+        event D
+        notify exit 102 1
+        status pid 0 paused 0 want 'u'
+        status pid 0 paused 0 want 'u'
+        event x
+        exit
         ");
     }
 

@@ -31,6 +31,9 @@
 //! 11. after `+` (until `=` or the end of the read), the signals of `t p c d r` and
 //!     the others go to the process group, as those of `P C K` always do; else
 //!     to the pid; `./notify` is told each start, exit and failure, in order.
+//! 12. with `notification-fd`, each start gets the descriptor and `event/` is made
+//!     once; the first newline makes the service ready (told once, `U` after it);
+//!     event bytes are written only into an `event/` that exists.
 
 use model::status::{Observed, Record, Want, svstat_body};
 use model::supervise::settings::{Backoff, Limit};
@@ -59,6 +62,8 @@ enum Event {
     FinishExits(i32),
     /// The end of one read from the control FIFO.
     ControlDone,
+    /// The service writes a newline to its notification descriptor.
+    ServiceReady,
     /// `down-signal` (HUP), `timeout-kill` and `flag-timeout-killpg` appear, or go.
     ToggleStop,
     /// `restart-delay` appears, or goes.
@@ -130,6 +135,12 @@ struct World {
     death_due: bool,
     /// `+` came in this read from the control FIFO (and no `=` since).
     to_group: bool,
+    /// supervise made `event/`.
+    event_dir: bool,
+    /// The running service said it is ready.
+    ready: bool,
+    /// The running service was started with a notification descriptor.
+    readiness_watched: bool,
     /// The settings last handed to the machine (at start-up or by a survey).
     surveyed: Settings,
     /// What `./notify` is still to be told, in order.
@@ -172,6 +183,9 @@ impl World {
             death_due: false,
             surveyed: Settings::PLAIN,
             to_group: false,
+            event_dir: false,
+            ready: false,
+            readiness_watched: false,
             notices_due: Vec::new(),
             last_service: 0,
             limit_failed: false,
@@ -294,6 +308,16 @@ impl World {
                 self.to_group = false;
                 self.input(Input::ControlDone)
             }
+            Event::ServiceReady => {
+                if let Some(pid) = self.live_child
+                    && self.readiness_watched
+                    && !std::mem::replace(&mut self.ready, true)
+                    && self.surveyed.notify
+                {
+                    self.notices_due.push((Notice::Ready, pid, 0));
+                }
+                self.input(Input::ServiceReady)
+            }
             Event::ToggleStop => {
                 self.stop_exists = !self.stop_exists;
                 Ok(())
@@ -375,9 +399,12 @@ impl World {
         if self.finish_exists || self.limit_exists {
             s.death_tally = Some(100);
         }
-        // The world's notify comes and goes with its finish, setsid with the stop files.
+        // The world's notify comes and goes with its finish, setsid with the stop
+        // files, notification-fd with the backoff files.
         s.notify = self.finish_exists;
         s.setsid = self.stop_exists;
+        s.notification_fd = self.backoff_exists.then_some(3);
+        s.event_dir = self.event_dir;
         s
     }
 
@@ -416,10 +443,17 @@ impl World {
                     return Err(format!("{e:?} after exit"));
                 }
                 match e {
-                    Effect::Spawn { deferred, setsid } => {
-                        if setsid != self.surveyed.setsid {
-                            return Err(format!("started with setsid {setsid}"));
+                    Effect::Spawn {
+                        deferred,
+                        setsid,
+                        notification_fd,
+                    } => {
+                        if setsid != self.surveyed.setsid || notification_fd != self.surveyed.notification_fd
+                        {
+                            return Err(format!("started with setsid {setsid}, {notification_fd:?}"));
                         }
+                        self.ready = false;
+                        self.readiness_watched = notification_fd.is_some();
                         if deferred != matches!(input, Input::Timer) {
                             return Err(format!("a start deferred {deferred} on {input:?}"));
                         }
@@ -534,6 +568,20 @@ impl World {
                         }
                         self.limit_failed = false;
                         queue.push(Input::Surveyed(self.surveyed));
+                    }
+                    Effect::MakeEventDir => {
+                        if self.surveyed.notification_fd.is_none() || self.event_dir {
+                            return Err("event/ made out of turn".into());
+                        }
+                        self.event_dir = true;
+                    }
+                    Effect::Event(byte) => {
+                        if !self.event_dir || !b"suUdDOx".contains(&byte) {
+                            return Err(format!("event {} without event/", byte as char));
+                        }
+                        if byte == b'U' && !self.ready {
+                            return Err("U before the service was ready".into());
+                        }
                     }
                     Effect::Notify { event, pid, code } => {
                         if self.notices_due.first() != Some(&(event, pid, code)) {
@@ -660,6 +708,7 @@ fn alphabet() -> Vec<Event> {
         Event::FinishExits(0),
         Event::FinishExits(PERMANENT_FAILURE),
         Event::ControlDone,
+        Event::ServiceReady,
     ]);
     a
 }
@@ -693,6 +742,9 @@ fn key(w: &World) -> impl std::hash::Hash + Eq + use<> {
                 .map(|&t| (w.mono - t).min(LIMIT.interval_ms * 1_000_000))
                 .collect::<Vec<_>>(),
             w.restart_asked,
+            w.ready,
+            w.event_dir,
+            w.readiness_watched,
         ),
         (
             w.fork_fails,
@@ -780,6 +832,7 @@ fn event() -> impl Strategy<Value = Event> {
         1 => Just(Event::ForkWillFail),
         1 => Just(Event::ToggleFinish),
         1 => Just(Event::ControlDone),
+        1 => Just(Event::ServiceReady),
         1 => Just(Event::ToggleStop),
         1 => Just(Event::ToggleBackoff),
         1 => Just(Event::ToggleLimit),

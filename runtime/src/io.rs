@@ -57,6 +57,20 @@ pub fn lock_exclusive(fd: std::os::fd::OwnedFd, wait: bool) -> Result<std::fs::F
     locked.map(|()| file)
 }
 
+/// Also takes a POSIX record lock on the whole file, without waiting: s6's tools
+/// (s6-svok, s6-svc, s6-notifyoncheck) see a supervise running by it (F_GETLK),
+/// where daemontools' see it by the flock. Linux keeps the two apart.
+pub fn lock_record(file: std::fs::File) -> Result<std::fs::File, Errno> {
+    let whole = nix::libc::flock {
+        l_type: nix::libc::F_WRLCK as i16,
+        l_whence: nix::libc::SEEK_SET as i16,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETLK(&whole)).map(|_| file)
+}
+
 /// rename(2), relative to the working directory. Through renameat, as nix offers
 /// it: with C string paths it copies neither onto the stack (std's rename takes two
 /// 384-byte buffers there).

@@ -3,7 +3,7 @@
 use nix::errno::Errno;
 use nix::unistd::{ForkResult, Pid};
 use std::ffi::CStr;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, RawFd};
 
 /// Which side of a fork this is.
 pub enum Forked {
@@ -30,15 +30,47 @@ pub fn fork() -> Result<Forked, Errno> {
 /// The most arguments [`spawn_shared`] passes (the program's name included).
 pub const MAX_ARGS: usize = 5;
 
-/// Starts `argv[0]` with `argv` (at most [`MAX_ARGS`]) and this environment, in a
-/// new session if `new_session`, in a child that shares this process's memory until
-/// it execs, as vfork does: nothing is copied, where fork copies the page tables and
+/// What a child does before its exec, besides what its parent's state gives it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Setup {
+    /// Start a new session (and process group), led by the child.
+    pub new_session: bool,
+    /// Make the descriptor `.0` (which may be close-on-exec) the child's `.1`.
+    pub descriptor: Option<(RawFd, RawFd)>,
+}
+
+impl Setup {
+    /// Carries out the setup in a child about to exec. Only system calls: the
+    /// child of [`spawn_shared`] may call it too.
+    #[allow(unsafe_code)]
+    pub fn apply(&self) {
+        use nix::libc;
+        if self.new_session {
+            // SAFETY: a system call, on no memory.
+            unsafe { libc::setsid() };
+        }
+        if let Some((from, to)) = self.descriptor {
+            // SAFETY: system calls on descriptors; dup2 to itself would leave
+            // close-on-exec set, so that case clears it instead.
+            unsafe {
+                if from == to {
+                    libc::fcntl(to, libc::F_SETFD, 0);
+                } else {
+                    libc::dup2(from, to);
+                }
+            }
+        }
+    }
+}
+
+/// Starts `argv[0]` with `argv` (at most [`MAX_ARGS`]) and this environment, after
+/// `setup`, in a child that shares this process's memory until it execs, as vfork does: nothing is copied, where fork copies the page tables and
 /// leaves every page this process then writes to be copied on its first write.
 /// Should the exec fail, the child writes `failure_prefix`, the error's text and a
 /// newline to fd 2 as one write, and exits 111. Returns the child's pid once it has
 /// exec'd or exited; the caller reaps it.
 #[allow(unsafe_code)]
-pub fn spawn_shared(argv: &[&CStr], new_session: bool, failure_prefix: &[u8]) -> Result<Pid, Errno> {
+pub fn spawn_shared(argv: &[&CStr], setup: Setup, failure_prefix: &[u8]) -> Result<Pid, Errno> {
     use nix::libc;
     // Far more than the child uses (execv, then at most a message); only the pages
     // it touches are ever allocated, and the mapping goes when the child has exec'd.
@@ -53,7 +85,7 @@ pub fn spawn_shared(argv: &[&CStr], new_session: bool, failure_prefix: &[u8]) ->
     let child = Child {
         argv: pointers,
         path,
-        new_session,
+        setup,
         failure_prefix,
     };
     // SAFETY: a fresh private anonymous mapping, unmapped below once no one uses it.
@@ -94,7 +126,7 @@ struct Child<'a> {
     path: &'a CStr,
     /// Null-terminated.
     argv: [*const std::ffi::c_char; MAX_ARGS + 1],
-    new_session: bool,
+    setup: Setup,
     failure_prefix: &'a [u8],
 }
 
@@ -107,10 +139,7 @@ extern "C" fn exec_child(arg: *mut std::ffi::c_void) -> std::ffi::c_int {
     // SAFETY: `arg` is the `Child` that spawn_shared keeps alive until this child has
     // exec'd or exited.
     let child = unsafe { &*arg.cast::<Child>() };
-    if child.new_session {
-        // SAFETY: a system call, on no memory.
-        unsafe { libc::setsid() };
-    }
+    child.setup.apply();
     // SAFETY: `argv` is a null-terminated array of C strings that outlive the call.
     unsafe { libc::execv(child.path.as_ptr(), child.argv.as_ptr()) };
     exec_failed(child.failure_prefix, Errno::last())

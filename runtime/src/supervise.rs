@@ -4,6 +4,7 @@
 
 use crate::event_loop::{Ended, Machine, SignalPipe};
 use crate::message::{Fatal, warn};
+use crate::process::Setup;
 use crate::process::{Forked, fork};
 use model::status::LEN;
 use model::supervise::death_tally;
@@ -14,7 +15,7 @@ use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
 use nix::unistd::Pid;
 use std::ffi::{CStr, CString, OsStr};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 
 const PROG: &str = "supervise";
@@ -185,6 +186,7 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
         OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_APPEND | OFlag::O_CREAT | OFlag::O_CLOEXEC;
     let _lock = open("supervise/lock", lock_flags, Mode::from_bits_truncate(0o600))
         .and_then(|fd| crate::io::lock_exclusive(fd, false))
+        .and_then(crate::io::lock_record)
         .map_err(|e| fatal(&[b"unable to acquire ", dir_bytes, b"/supervise/lock"], e))?;
     let control = fifo("supervise/control", OFlag::O_RDONLY)
         .map_err(|e| fatal(&[b"unable to read ", dir_bytes, b"/supervise/control"], e))?;
@@ -200,6 +202,7 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
         machine: Supervisor::new(),
         control,
         exited: false,
+        readiness: None,
     };
     // Only `restart-randomized-delay` uses it: the clock and the pid differ enough.
     let seed = crate::clock::monotonic() ^ u64::from(std::process::id()).rotate_left(32);
@@ -244,6 +247,74 @@ fn survey() -> Settings {
     })
 }
 
+/// `event/`, the fifodir s6's tools listen on (s6-supervise's).
+mod events {
+    use nix::errno::Errno;
+    use nix::fcntl::{OFlag, open};
+    use nix::sys::stat::Mode;
+
+    /// The directory, mode 3730 as s6-supervise makes it: anyone in the group may
+    /// add a FIFO, no one but its owner list or remove them.
+    pub fn make_dir() {
+        if nix::unistd::mkdir(c"event", Mode::from_bits_truncate(0o700)).is_ok() {
+            let _ = nix::sys::stat::fchmodat(
+                nix::fcntl::AT_FDCWD,
+                c"event",
+                Mode::from_bits_truncate(0o3730),
+                nix::sys::stat::FchmodatFlags::FollowSymlink,
+            );
+        }
+    }
+
+    /// Writes `byte` into each listener's FIFO (`ftrig1:@` and 31 more bytes),
+    /// without waiting: one without a reader, or whose reader has gone, is removed.
+    /// SIGPIPE, which a reader gone between the open and the write would raise and
+    /// which supervise does not ignore (its services inherit its dispositions), is
+    /// blocked meanwhile and such a one taken back.
+    pub fn notify(byte: u8) {
+        use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
+        let Ok(entries) = std::fs::read_dir("event") else {
+            return;
+        };
+        let pipe = SigSet::from(Signal::SIGPIPE);
+        let mut before = SigSet::empty();
+        if pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&pipe), Some(&mut before)).is_err() {
+            return;
+        }
+        let mut raised = false;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.as_encoded_bytes();
+            if name.len() != 39 || !name.starts_with(b"ftrig1:@") {
+                continue;
+            }
+            let path = entry.path();
+            match open(
+                &path,
+                OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+                Mode::empty(),
+            ) {
+                Err(Errno::ENXIO) => {
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(_) => {}
+                Ok(fd) => {
+                    if nix::unistd::write(&fd, &[byte]) == Err(Errno::EPIPE) {
+                        raised = true;
+                        let _ = std::fs::remove_file(&path);
+                    }
+                }
+            }
+        }
+        // Blocked, the signal an EPIPE raised is pending (Linux keeps even an
+        // ignored one pending while it is blocked): taken, it is never delivered.
+        if raised && !before.contains(Signal::SIGPIPE) {
+            let _ = pipe.wait();
+        }
+        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&before), None);
+    }
+}
+
 /// Sends `s` to the process group `pid` leads, or to `pid` if it leads none.
 fn signal_group(pid: Pid, s: nix::sys::signal::Signal) {
     if nix::unistd::getpgid(Some(pid)) == Ok(pid) {
@@ -271,6 +342,8 @@ struct Driver<'a> {
     control: OwnedFd,
     /// The machine asked to exit.
     exited: bool,
+    /// The reading end of the running service's notification pipe.
+    readiness: Option<OwnedFd>,
 }
 
 impl Machine for Driver<'_> {
@@ -291,10 +364,28 @@ impl Machine for Driver<'_> {
     }
 
     fn wait_on(&self) -> [Option<BorrowedFd<'_>>; 2] {
-        [Some(self.control.as_fd()), None]
+        [
+            Some(self.control.as_fd()),
+            self.readiness.as_ref().map(|r| r.as_fd()),
+        ]
     }
 
     fn woke(&mut self) {
+        if let Some(reader) = &self.readiness {
+            // The first newline says ready; the end of the pipe, that it never will.
+            let mut bytes = [0u8; 512];
+            match nix::unistd::read(reader, &mut bytes) {
+                Err(Errno::EAGAIN | Errno::EINTR) => {}
+                Ok(n) if n > 0 && !bytes[..n].contains(&b'\n') => {}
+                Ok(n) => {
+                    self.readiness = None;
+                    if n > 0 {
+                        self.input(Input::ServiceReady);
+                    }
+                }
+                Err(_) => self.readiness = None,
+            }
+        }
         let mut bytes = [0u8; 64];
         if let Ok(n) = nix::unistd::read(&self.control, &mut bytes) {
             for &b in &bytes[..n] {
@@ -317,7 +408,13 @@ impl Driver<'_> {
             self.machine.handle(input, now(), &mut effects);
             for effect in effects {
                 match effect {
-                    Effect::Spawn { deferred, setsid } => pending.push(self.spawn(deferred, setsid)),
+                    Effect::Spawn {
+                        deferred,
+                        setsid,
+                        notification_fd,
+                    } => pending.push(self.spawn(deferred, setsid, notification_fd)),
+                    Effect::Event(byte) => events::notify(byte),
+                    Effect::MakeEventDir => events::make_dir(),
                     Effect::Notify { event, pid, code } => self.notify(event, pid, code),
                     Effect::Signal(pid, s) => {
                         if let Some(s) = signal(s) {
@@ -366,7 +463,7 @@ impl Driver<'_> {
             number(nix::unistd::getpgrp().as_raw()),
         ];
         let argv = [FINISH, &args[0], &args[1], &args[2], &args[3]];
-        match crate::process::spawn_shared(&argv, false, &self.finish_failed) {
+        match crate::process::spawn_shared(&argv, Setup::default(), &self.finish_failed) {
             Ok(pid) => Input::FinishStarted {
                 pid: pid.as_raw() as u32,
             },
@@ -383,9 +480,10 @@ impl Driver<'_> {
             Notice::Exit => c"exit",
             Notice::Killed => c"killed",
             Notice::Failed => c"failed",
+            Notice::Ready => c"ready",
         };
         let argv = [c"./notify", c"run", event, &args[0], &args[1]];
-        let _ = crate::process::spawn_shared(&argv, false, &self.notify_failed);
+        let _ = crate::process::spawn_shared(&argv, Setup::default(), &self.notify_failed);
     }
 
     /// Starts `./run` with this environment; the child reports its own failure to
@@ -398,23 +496,41 @@ impl Driver<'_> {
     /// has the measurements that chose this mix.)
     ///
     /// `new_session`: `./run` leads a session (and process group) of its own.
-    fn spawn(&mut self, deferred: bool, new_session: bool) -> Input {
+    /// `notification_fd`: it gets the writing end of a new pipe there, and the
+    /// reading end is watched in place of the last service's.
+    fn spawn(&mut self, deferred: bool, new_session: bool, notification_fd: Option<i32>) -> Input {
         const RUN: &CStr = c"./run";
+        self.readiness = None;
+        let mut setup = Setup {
+            new_session,
+            descriptor: None,
+        };
+        // Its writing end, closed here once the child has it.
+        let mut writer = None;
+        if let Some(target) = notification_fd {
+            match nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK) {
+                Ok((reader, write_end)) => {
+                    setup.descriptor = Some((write_end.as_raw_fd(), target));
+                    self.readiness = Some(reader);
+                    writer = Some(write_end);
+                }
+                Err(e) => return Input::SpawnFailed(e as i32),
+            }
+        }
         let started = if deferred {
-            crate::process::spawn_shared(&[RUN], new_session, &self.start_failed)
+            crate::process::spawn_shared(&[RUN], setup, &self.start_failed)
         } else {
             match fork() {
                 Ok(Forked::Parent(pid)) => Ok(pid),
                 Ok(Forked::Child) => {
-                    if new_session {
-                        let _ = nix::unistd::setsid();
-                    }
+                    setup.apply();
                     let e = nix::unistd::execv(RUN, &[RUN]).unwrap_err();
                     crate::process::exec_failed(&self.start_failed, e)
                 }
                 Err(e) => Err(e),
             }
         };
+        drop(writer);
         match started {
             Ok(pid) => Input::Spawned(pid.as_raw() as u32),
             Err(e) => Input::SpawnFailed(e as i32),

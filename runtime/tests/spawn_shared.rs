@@ -6,7 +6,7 @@
 //! Each test has its own directory and reaps every child it starts.
 
 use nix::sys::wait::{WaitStatus, waitpid};
-use runtime::process::spawn_shared;
+use runtime::process::{Setup, spawn_shared};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
@@ -40,7 +40,12 @@ fn script(dir: &std::path::Path) -> PathBuf {
 fn the_pid_is_the_programs_and_its_exit_is_reaped() {
     let dir = scratch("run");
     let run = script(&dir);
-    let pid = spawn_shared(&[&c_path(&run)], false, b"test: fatal: unable to start: ").unwrap();
+    let pid = spawn_shared(
+        &[&c_path(&run)],
+        Setup::default(),
+        b"test: fatal: unable to start: ",
+    )
+    .unwrap();
     assert_eq!(waitpid(pid, None).unwrap(), WaitStatus::Exited(pid, 7));
     let out = std::fs::read_to_string(dir.join("out")).unwrap();
     assert_eq!(out, format!("{} {}\n", pid.as_raw(), run.display()));
@@ -50,7 +55,7 @@ fn the_pid_is_the_programs_and_its_exit_is_reaped() {
 #[test]
 fn a_failed_exec_ends_the_child_with_111() {
     let dir = scratch("missing");
-    let pid = spawn_shared(&[&c_path(&dir.join("nonexistent"))], false, b"").unwrap();
+    let pid = spawn_shared(&[&c_path(&dir.join("nonexistent"))], Setup::default(), b"").unwrap();
     assert_eq!(waitpid(pid, None).unwrap(), WaitStatus::Exited(pid, 111));
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -71,11 +76,19 @@ fn arguments_and_a_new_session() {
     .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     let run = c_path(&path);
-    let pid = spawn_shared(&[&run, c"a b", c"", c"4", c"5"], true, b"").unwrap();
+    let pid = spawn_shared(
+        &[&run, c"a b", c"", c"4", c"5"],
+        Setup {
+            new_session: true,
+            ..Setup::default()
+        },
+        b"",
+    )
+    .unwrap();
     assert_eq!(waitpid(pid, None).unwrap(), WaitStatus::Exited(pid, 0));
     let out = std::fs::read_to_string(&out).unwrap();
     assert_eq!(out, format!("a b  4 5 {}\n", pid.as_raw()));
-    let too_many = spawn_shared(&[&run, c"1", c"2", c"3", c"4", c"5"], false, b"");
+    let too_many = spawn_shared(&[&run, c"1", c"2", c"3", c"4", c"5"], Setup::default(), b"");
     assert_eq!(too_many, Err(nix::errno::Errno::E2BIG));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -3,7 +3,7 @@
 //! binary of its own, so that no other test's thread maps or unmaps memory meanwhile.
 
 use nix::sys::wait::{WaitStatus, waitpid};
-use runtime::process::spawn_shared;
+use runtime::process::{Setup, spawn_shared};
 
 /// Bytes mapped in this process, from /proc/self/maps.
 fn mapped() -> u64 {
@@ -20,7 +20,7 @@ fn mapped() -> u64 {
 #[test]
 fn the_childs_stack_is_unmapped_after_each_start() {
     let start = || {
-        let pid = spawn_shared(&[c"/bin/true"], false, b"").unwrap();
+        let pid = spawn_shared(&[c"/bin/true"], Setup::default(), b"").unwrap();
         assert_eq!(waitpid(pid, None).unwrap(), WaitStatus::Exited(pid, 0));
     };
     // One start first, so that whatever a first call sets up is in place.

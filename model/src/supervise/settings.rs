@@ -28,10 +28,12 @@ pub enum File {
     MaxDeathTally,
     Notify,
     Setsid,
+    NotificationFd,
+    EventDir,
 }
 
 impl File {
-    pub const ALL: [File; 14] = [
+    pub const ALL: [File; 16] = [
         File::Finish,
         File::TimeoutFinish,
         File::DownSignal,
@@ -46,6 +48,8 @@ impl File {
         File::MaxDeathTally,
         File::Notify,
         File::Setsid,
+        File::NotificationFd,
+        File::EventDir,
     ];
 
     /// Its name in the service directory.
@@ -65,6 +69,8 @@ impl File {
             File::MaxDeathTally => c"max-death-tally",
             File::Notify => c"notify",
             File::Setsid => c"setsid",
+            File::NotificationFd => c"notification-fd",
+            File::EventDir => c"event",
         }
     }
 
@@ -72,7 +78,7 @@ impl File {
     pub fn presence_only(self) -> bool {
         matches!(
             self,
-            File::Finish | File::FlagTimeoutKillpg | File::Notify | File::Setsid
+            File::Finish | File::FlagTimeoutKillpg | File::Notify | File::Setsid | File::EventDir
         )
     }
 
@@ -93,7 +99,8 @@ impl File {
             File::RestartLimitInterval => " is not a number of milliseconds: 10000 is used",
             File::RestartSteps | File::RestartLimitCount => " is not a number: ignored",
             File::MaxDeathTally => " is not a number: 100 is used",
-            File::Finish | File::FlagTimeoutKillpg | File::Notify | File::Setsid => "",
+            File::NotificationFd => " is not a descriptor number from 3 to 1023: ignored",
+            File::Finish | File::FlagTimeoutKillpg | File::Notify | File::Setsid | File::EventDir => "",
         }
     }
 
@@ -185,6 +192,11 @@ pub struct Settings {
     pub notify: bool,
     /// `./run` is started in a session (and process group) of its own.
     pub setsid: bool,
+    /// `./run` gets the writing end of a pipe as this descriptor; a newline
+    /// written to it says the service is ready (s6's).
+    pub notification_fd: Option<i32>,
+    /// `event/` exists: supervise writes its event bytes into the FIFOs there.
+    pub event_dir: bool,
     /// `supervise/death_tally` is kept, with at most this many records: when
     /// `./finish`, `max-death-tally` or `restart-limit-count` exists.
     pub death_tally: Option<u16>,
@@ -209,6 +221,8 @@ impl Settings {
         death_tally: None,
         notify: false,
         setsid: false,
+        notification_fd: None,
+        event_dir: false,
         unusable: 0,
     };
 
@@ -251,6 +265,12 @@ impl Settings {
             death_tally,
             notify: r.exists(File::Notify),
             setsid: r.exists(File::Setsid),
+            notification_fd: r.parsed(File::NotificationFd, |text| {
+                parse_number(text)
+                    .filter(|n| (3..=1023).contains(n))
+                    .map(|n| n as i32)
+            }),
+            event_dir: r.exists(File::EventDir),
             down_signal,
             timeout_kill_ms,
             killpg,
@@ -375,11 +395,19 @@ mod tests {
             (File::RestartLimitCount, b"5"),
             (File::Notify, b""),
             (File::Setsid, b""),
+            (File::NotificationFd, b"3\n"),
+            (File::EventDir, b""),
         ]);
         assert_eq!(s.finish, Some(Some(2500)));
         assert_eq!(s.down_signal, Signal::Hup);
         assert_eq!(s.timeout_kill_ms, Some(300));
-        assert!(s.killpg && s.notify && s.setsid);
+        assert!(s.killpg && s.notify && s.setsid && s.event_dir);
+        assert_eq!(s.notification_fd, Some(3));
+        for bad in [&b"0"[..], b"2", b"1024", b"x"] {
+            let s = read(&[(File::NotificationFd, bad)]);
+            assert_eq!(s.notification_fd, None);
+            assert_eq!(s.unusable().collect::<Vec<_>>(), [File::NotificationFd]);
+        }
         assert_eq!(
             s.backoff,
             Backoff {
