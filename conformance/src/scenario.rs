@@ -32,13 +32,14 @@ pub const WAIT_FAILED: &str = "timed out waiting for";
 
 /// Where an extension's behaviour comes from, as its man page says: another
 /// implementation it follows, or `new` for one of ours.
-pub const EXTENSION_ANCHORS: [&str; 7] = [
+pub const EXTENSION_ANCHORS: [&str; 8] = [
     "daemontools-encore",
     "s6-log",
     "runit's svlogd",
     "sagredo's daemontools",
     "runit",
     "s6",
+    "systemd",
     "new",
 ];
 

@@ -8,6 +8,7 @@ mod multilog_extensions;
 mod supervise;
 mod supervise_extensions;
 mod supervise_finish;
+mod supervise_stopping;
 mod svscan;
 mod tai64n;
 mod tai64nlocal;
@@ -38,6 +39,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(chain::pgrphack_scenarios());
     all.extend(supervise::supervise_scenarios());
     all.extend(supervise_finish::scenarios());
+    all.extend(supervise_stopping::scenarios());
     all.extend(supervise_extensions::supervise_scenarios());
     all.extend(supervise::svc_scenarios());
     all.extend(supervise_extensions::svc_scenarios());
