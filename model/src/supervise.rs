@@ -723,7 +723,9 @@ impl Supervisor {
                 if self.want == Want::Up || (once && self.want == Want::Nothing) {
                     self.try_start(now, false, effects);
                 }
-                if !matches!(self.phase, Phase::Spawning { .. }) {
+                // Every command while it ran was written as it came: the record
+                // changes now only if the service failed for good.
+                if failed && !matches!(self.phase, Phase::Spawning { .. }) {
                     self.announce(effects);
                 }
                 effects.append(&mut told);
@@ -1436,7 +1438,6 @@ mod tests {
         status pid 103 paused 0 want 'u'
         status pid 0 paused 0 want 'u'
         finish 104 3 0
-        status pid 0 paused 0 want 'u'
         spawn 105 deferred
         status pid 105 paused 0 want 'u'
         status pid 0 paused 0 want 'u'
@@ -1483,7 +1484,6 @@ mod tests {
         status pid 103 paused 0 want 'u'
         status pid 0 paused 0 want 'u'
         finish 104 0 0
-        status pid 0 paused 0 want 'd'
         status pid 0 paused 0 want 'd'
         status pid 0 paused 0 want '\0'
         spawn 105

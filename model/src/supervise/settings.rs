@@ -158,9 +158,38 @@ impl Backoff {
             return max;
         }
         let ratio = max as f64 / self.delay_ms as f64;
-        let wait = self.delay_ms as f64 * ratio.powf(f64::from(index) / f64::from(self.steps));
-        (wait as u64).clamp(self.delay_ms, max)
+        let step = root(ratio, self.steps);
+        let wait = self.delay_ms as f64 * power(step, index);
+        (wait.round() as u64).clamp(self.delay_ms, max)
     }
+}
+
+/// `x` to the `n`-th power, by squaring (no libm: the runtime links none).
+fn power(x: f64, mut n: u32) -> f64 {
+    let (mut result, mut base) = (1.0, x);
+    while n > 0 {
+        if n & 1 == 1 {
+            result *= base;
+        }
+        base *= base;
+        n >>= 1;
+    }
+    result
+}
+
+/// The `n`-th root of `x` ≥ 1, by bisection (a power above `x`, even infinite,
+/// only moves the upper bound down).
+fn root(x: f64, n: u32) -> f64 {
+    let (mut low, mut high) = (1.0, x);
+    for _ in 0..64 {
+        let middle = (low + high) / 2.0;
+        if power(middle, n) > x {
+            high = middle;
+        } else {
+            low = middle;
+        }
+    }
+    low
 }
 
 /// `restart-limit-count` exits within `restart-limit-interval` are a permanent failure.
@@ -526,6 +555,23 @@ mod tests {
         };
         let waits: Vec<u64> = (0..6).map(|i| b.wait_ms(i)).collect();
         assert_eq!(waits, [100, 200, 400, 800, 1600, 1600]);
+        // systemd's RestartSteps example: 100 ms to 10 s in 5 steps.
+        let systemd = Backoff {
+            delay_ms: 100,
+            steps: 5,
+            max_delay_ms: Some(10_000),
+            randomized_ms: 0,
+        };
+        let waits: Vec<u64> = (0..7).map(|i| systemd.wait_ms(i)).collect();
+        assert_eq!(waits, [100, 251, 631, 1585, 3981, 10_000, 10_000]);
+        let huge = Backoff {
+            delay_ms: 1,
+            steps: u32::MAX,
+            max_delay_ms: Some(u64::MAX / 2),
+            randomized_ms: 0,
+        };
+        assert!(huge.wait_ms(u32::MAX - 1) <= u64::MAX / 2);
+        assert_eq!(huge.wait_ms(0), 1);
         let flat = Backoff { steps: 0, ..b };
         assert_eq!(flat.wait_ms(5), 100);
         let no_max = Backoff {
