@@ -267,6 +267,14 @@ enum Stop {
     Restart,
 }
 
+/// When the extension files were read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Reading {
+    Start,
+    Stop,
+    Exit,
+}
+
 /// Where a [`Phase::Finishing`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum FinishStep {
@@ -502,7 +510,7 @@ impl Supervisor {
                 self.want = if down_file { Want::Down } else { Want::Up };
                 self.stamp = now.wall;
                 self.random = seed | 1;
-                self.take_settings(settings, false, effects);
+                self.take_settings(settings, Reading::Start, effects);
                 self.announce(effects);
                 self.event(b's', effects);
             }
@@ -580,7 +588,7 @@ impl Supervisor {
                     stopping: Some(stop),
                 },
             ) => {
-                self.take_settings(settings, true, effects);
+                self.take_settings(settings, Reading::Stop, effects);
                 self.phase = Phase::Up {
                     pid,
                     exiting,
@@ -599,7 +607,7 @@ impl Supervisor {
                     once,
                 },
             ) => {
-                self.take_settings(settings, false, effects);
+                self.take_settings(settings, Reading::Exit, effects);
                 let failed = self.count_exit(now);
                 self.ready_since = None;
                 if let Some(max) = settings.death_tally {
@@ -766,9 +774,10 @@ impl Supervisor {
     }
 
     /// Keeps what the extension files say, warning of those that say nothing
-    /// usable among those used now (those for stopping, or the others).
+    /// usable among those used now: at start-up, `notification-fd`; before a
+    /// stop, those for stopping; after an exit, the others.
     /// `notification-fd` brings `event/`, which s6's readiness tools listen on.
-    fn take_settings(&mut self, mut settings: Settings, stopping: bool, effects: &mut Vec<Effect>) {
+    fn take_settings(&mut self, mut settings: Settings, reading: Reading, effects: &mut Vec<Effect>) {
         if settings.notification_fd.is_some() && !settings.event_dir {
             effects.push(Effect::MakeEventDir);
             settings.event_dir = true;
@@ -776,7 +785,11 @@ impl Supervisor {
         effects.extend(
             settings
                 .unusable()
-                .filter(|file| file.for_stopping() == stopping)
+                .filter(|&file| match reading {
+                    Reading::Start => file == settings::File::NotificationFd,
+                    Reading::Stop => file.for_stopping(),
+                    Reading::Exit => !file.for_stopping(),
+                })
                 .map(Effect::Warn),
         );
         if settings.limit.is_none() {
@@ -1697,9 +1710,10 @@ mod tests {
             settings::Contents::Read(text.len())
         });
         h.start(false);
+        assert!(!h.take_log().contains("warn"), "warned at start-up");
         h.advance(2_000_000_000);
         h.send(Input::Reaped(101, Ended::Exited(0)));
-        h.take_log();
+        assert!(h.take_log().contains("warn RestartDelay"));
         h.send(Input::Control(b'd'));
         h.send(Input::Reaped(102, Ended::Signaled(15)));
         insta::assert_snapshot!(h.take_log(), @r"
