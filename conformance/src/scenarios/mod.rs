@@ -6,6 +6,7 @@ mod chain;
 mod multilog;
 mod multilog_extensions;
 mod supervise;
+mod supervise_alerts;
 mod supervise_extensions;
 mod supervise_finish;
 mod supervise_stopping;
@@ -40,6 +41,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(supervise::supervise_scenarios());
     all.extend(supervise_finish::scenarios());
     all.extend(supervise_stopping::scenarios());
+    all.extend(supervise_alerts::scenarios());
     all.extend(supervise_extensions::supervise_scenarios());
     all.extend(supervise::svc_scenarios());
     all.extend(supervise_extensions::svc_scenarios());
