@@ -620,6 +620,9 @@ impl Supervisor {
                 let mut told = Vec::new();
                 if self.settings.event_dir {
                     told.push(Effect::Event(b'd'));
+                    if failed {
+                        told.push(Effect::Event(b'O'));
+                    }
                     if settings.finish.is_none() {
                         told.push(Effect::Event(b'D'));
                     }
@@ -1903,6 +1906,26 @@ mod tests {
         status pid 0 paused 0 want 'u'
         event x
         exit
+        ");
+    }
+
+    #[test]
+    fn giving_up_is_an_event() {
+        let mut h = Harness::new();
+        h.settings.event_dir = true;
+        h.settings.limit = Some(settings::Limit {
+            count: 1,
+            interval_ms: 10_000,
+        });
+        h.start(false);
+        h.advance(2_000_000_000);
+        h.take_log();
+        h.send(Input::Reaped(101, Ended::Signaled(9)));
+        insta::assert_snapshot!(h.take_log(), @r"
+        status pid 0 paused 0 want 'd'
+        event d
+        event O
+        event D
         ");
     }
 
