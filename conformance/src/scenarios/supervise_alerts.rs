@@ -21,9 +21,8 @@
 //! written in either order: a script waits for each notice before it causes the next
 //! one, or sorts the notices given together.
 
-use crate::normalize::Norm;
-use crate::scenario::{Entry, Scenario};
-use std::time::Duration;
+use super::supervise_finish::{SLEEPER, exe};
+use crate::scenario::Scenario;
 
 /// Shell functions beside supervise's (`isup`, `has`...).
 const PRELUDE: &str = r#"
@@ -63,33 +62,8 @@ stop() { svc -dx s; wait; echo "supervise exited $?"; exit 0; }
 /// A notify that writes its arguments down, one notice a line.
 const NOTIFY: &str = "#!/bin/sh\necho \"$1 $2 pid $3 code $4\" >> notes\n";
 
-/// A service that sleeps until it is stopped, writing down each start.
-const SLEEPER: &str = "#!/bin/sh\necho run >> log\nexec sleep 1000\n";
-
 fn ext(name: &str, anchor: &'static str) -> Scenario {
-    Scenario::new("supervise", name)
-        .prelude(super::WAITFOR)
-        .prelude(super::supervise::PRELUDE)
-        .prelude(PRELUDE)
-        .step_timeout(Duration::from_secs(60))
-        .normalize(Norm::Pids)
-        .normalize(Norm::Seconds)
-        .volatile("s/supervise/status")
-        // s6's record of the exits: stamps.
-        .volatile("s/supervise/death_tally")
-        .extension(anchor)
-}
-
-/// An executable file (mode 0755).
-fn exe(mut scenario: Scenario, path: &str, contents: &str) -> Scenario {
-    scenario.entries.push((
-        path.to_string(),
-        Entry::File {
-            contents: contents.as_bytes().to_vec(),
-            mode: 0o755,
-        },
-    ));
-    scenario
+    super::supervise_finish::extension(name, anchor, PRELUDE)
 }
 
 /// A scenario whose service is `run`.
@@ -148,6 +122,8 @@ cat s/notes 2>/dev/null || echo 'no notes'; cat s/log; cat err",
         .file("s/restart-limit-count", "2\n")
         // Upstream's supervise restarts it until the end.
         .volatile("s/log")
+        // Notices given at once (exit and failed) come in either order.
+        .volatile("s/notes")
         .run(
             "supervise s & waitfor has s/log run 2
 after_limit 'the second exit'; downfordown s || stop

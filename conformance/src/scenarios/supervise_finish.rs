@@ -54,7 +54,7 @@ exit 3
 ";
 
 /// A service that sleeps until it is stopped, writing down each start.
-const SLEEPER: &str = "#!/bin/sh\necho run >> log\nexec sleep 1000\n";
+pub(super) const SLEEPER: &str = "#!/bin/sh\necho run >> log\nexec sleep 1000\n";
 
 /// A finish that writes its first two arguments down.
 const LOG_CODE_AND_SIGNAL: &str = "#!/bin/sh\necho \"finish $1 $2\" >> log\n";
@@ -68,22 +68,28 @@ echo \"finish ends\" >> log
 ";
 
 fn ext(name: &str, anchor: &'static str) -> Scenario {
+    extension(name, anchor, PRELUDE)
+}
+
+/// An extension scenario of supervise's, with the shell functions of `prelude`
+/// (the finish, stopping and alerts scenarios each have theirs).
+pub(super) fn extension(name: &str, anchor: &'static str, prelude: &'static str) -> Scenario {
     Scenario::new("supervise", name)
         .prelude(super::WAITFOR)
         .prelude(super::supervise::PRELUDE)
-        .prelude(PRELUDE)
+        .prelude(prelude)
         // Upstream's supervise spends a second after every start.
         .step_timeout(std::time::Duration::from_secs(60))
         .normalize(Norm::Pids)
         .normalize(Norm::Seconds)
         .volatile("s/supervise/status")
-        // s6's record of exits, kept with a finish: times vary.
+        // s6's record of exits, kept with a finish or a restart limit: times vary.
         .volatile("s/supervise/death_tally")
         .extension(anchor)
 }
 
 /// An executable file (mode 0755).
-fn exe(mut scenario: Scenario, path: &str, contents: &str) -> Scenario {
+pub(super) fn exe(mut scenario: Scenario, path: &str, contents: &str) -> Scenario {
     scenario.entries.push((
         path.to_string(),
         Entry::File {

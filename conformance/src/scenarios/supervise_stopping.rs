@@ -25,17 +25,20 @@
 //! A service is signalled only once its start is in the log: the status says up from
 //! the fork on, and a signal before its traps are set would end it.
 
-use crate::normalize::Norm;
-use crate::scenario::{Entry, Scenario, Side};
-use std::time::Duration;
+use super::supervise_finish::{SLEEPER, exe};
+use crate::scenario::{Scenario, Side};
 
 /// Shell functions beside supervise's (`isup`, `has`...).
 const PRELUDE: &str = r#"
 # pid DIR: the pid svstat shows for DIR's service.
 pid() { svstat "$1" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p'; }
 wantsup() { svstat "$1" | grep -q "want up"; }
-# downfordown DIR: down, and not wanted up (after d, or a restart limit).
-downfordown() { isdown "$1" && ! wantsup "$1"; }
+# downfordown DIR: down, and not wanted up (after d, or a restart limit), in one
+# look (two could straddle a restart of upstream's).
+downfordown() {
+    st=$(svstat "$1")
+    case $st in *"want up"*) return 1 ;; *": down "*) return 0 ;; *) return 1 ;; esac
+}
 # within SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds, for at most
 # SECONDS; its status, and nothing printed (for what upstream's supervise never does).
 within() {
@@ -98,33 +101,8 @@ echo started >> log
 while :; do sleep 0.05; done
 "#;
 
-/// A service that sleeps until it is stopped, writing down each start.
-const SLEEPER: &str = "#!/bin/sh\necho run >> log\nexec sleep 1000\n";
-
 fn ext(name: &str, anchor: &'static str) -> Scenario {
-    Scenario::new("supervise", name)
-        .prelude(super::WAITFOR)
-        .prelude(super::supervise::PRELUDE)
-        .prelude(PRELUDE)
-        .step_timeout(Duration::from_secs(60))
-        .normalize(Norm::Pids)
-        .normalize(Norm::Seconds)
-        .volatile("s/supervise/status")
-        // s6's record of the exits, kept with restart-limit-count: stamps.
-        .volatile("s/supervise/death_tally")
-        .extension(anchor)
-}
-
-/// An executable file (mode 0755).
-fn exe(mut scenario: Scenario, path: &str, contents: &str) -> Scenario {
-    scenario.entries.push((
-        path.to_string(),
-        Entry::File {
-            contents: contents.as_bytes().to_vec(),
-            mode: 0o755,
-        },
-    ));
-    scenario
+    super::supervise_finish::extension(name, anchor, PRELUDE)
 }
 
 /// A scenario whose service is `run`.
