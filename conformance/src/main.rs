@@ -1,5 +1,6 @@
 //! `conformance report [program…]`: runs the scenarios (of the given programs, or all)
-//! on ours and on the reference, and prints the report.
+//! on ours and on the reference, and prints the report. `program/words` selects
+//! that program's scenarios whose names contain `words`.
 //!
 //! Ours and the reference are found as `Ours::locate` and `Reference::find` say.
 
@@ -25,7 +26,7 @@ fn main() -> ExitCode {
     };
     let outcomes: Vec<_> = conformance::all()
         .iter()
-        .filter(|s| programs.is_empty() || programs.iter().any(|p| p == s.program))
+        .filter(|s| programs.is_empty() || programs.iter().any(|p| selects(p, s)))
         .map(|s| conformance::check::check(&harness, s))
         .collect();
     print!(
@@ -36,5 +37,13 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// Whether `program` or `program/words` (a part of the name) selects `scenario`.
+fn selects(selection: &str, scenario: &conformance::scenario::Scenario) -> bool {
+    match selection.split_once('/') {
+        Some((program, words)) => program == scenario.program && scenario.name.contains(words),
+        None => selection == scenario.program,
     }
 }
