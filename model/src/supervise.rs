@@ -49,11 +49,14 @@
 //! exits; every status record decodes and says what the machine holds.
 
 pub mod death_tally;
+pub mod info;
 pub mod settings;
 
 use crate::status::{Record, Want};
 pub use crate::svscan::Ended;
 use crate::tai64::Tai64N;
+pub use info::Info;
+use info::State;
 pub use settings::Settings;
 use std::collections::VecDeque;
 
@@ -118,11 +121,13 @@ impl Signal {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Input {
     /// Start-up, once `supervise/status` can be written; whether `down` exists, a
-    /// seed for `restart-randomized-delay`, and what the extension files say.
+    /// seed for `restart-randomized-delay`, what the extension files say, and
+    /// supervise's process group (where the service runs without `setsid`).
     Start {
         down_file: bool,
         seed: u64,
         settings: Settings,
+        group: u32,
     },
     /// `supervise/ok` is open (svok and svstat now see supervise running): the
     /// service may start.
@@ -195,6 +200,10 @@ pub enum Effect {
     Notify { event: Notice, pid: u32, code: i32 },
     /// This extension file says nothing usable: say so (it is ignored).
     Warn(settings::File),
+    /// Write [`Supervisor::info`] to `supervise/info` (by way of `info.new`).
+    WriteInfo,
+    /// Remove `supervise/info`: no extension file is left.
+    RemoveInfo,
     /// Exit 0.
     Exit,
 }
@@ -350,6 +359,23 @@ pub struct Supervisor {
     ready_since: Option<u64>,
     /// The running service was started with a notification descriptor.
     readiness_watched: bool,
+    /// Since when the running service has been ready (the wall clock's moment).
+    ready_stamp: Tai64N,
+    /// The running service was started in a session of its own (`setsid`).
+    leads_group: bool,
+    /// supervise's process group.
+    group: u32,
+    /// There was no `down` file at start-up.
+    normally_up: bool,
+    /// How the service last ended, while it does not run.
+    last_exit: Option<Ended>,
+    /// The service failed for good, and no `u` or `o` came since.
+    failed: bool,
+    /// Starts of `./run` since supervise started.
+    starts: u32,
+    /// `supervise/info` as last written, and the monotonic time its `nextstart`
+    /// was worked out from.
+    info: Option<(Info, Option<u64>)>,
 }
 
 impl Default for Supervisor {
@@ -376,6 +402,14 @@ impl Supervisor {
             to_group: false,
             ready_since: None,
             readiness_watched: false,
+            ready_stamp: Tai64N { secs: 0, nanos: 0 },
+            leads_group: false,
+            group: 0,
+            normally_up: true,
+            last_exit: None,
+            failed: false,
+            starts: 0,
+            info: None,
         }
     }
 
@@ -402,6 +436,11 @@ impl Supervisor {
 
     pub fn has_exited(&self) -> bool {
         self.phase == Phase::Exited
+    }
+
+    /// What `supervise/info` says, once [`Effect::WriteInfo`] asked for it.
+    pub fn info(&self) -> Option<&Info> {
+        self.info.as_ref().map(|(info, _)| info)
     }
 
     /// The armed timer that fires first, and when (monotonic nanoseconds).
@@ -492,11 +531,108 @@ impl Supervisor {
                 .ready_since
                 .map(|t| now.saturating_sub(t).min(RESTART_INTERVAL + 1)),
             readiness_watched: self.readiness_watched,
+            // What only supervise/info says decides nothing.
+            ready_stamp: Tai64N { secs: 0, nanos: 0 },
+            leads_group: false,
+            group: 0,
+            normally_up: true,
+            last_exit: None,
+            failed: false,
+            starts: 0,
+            info: None,
         }
     }
 
     /// Takes one input at `now`; appends what to do to `effects`.
     pub fn handle(&mut self, input: Input, now: Now, effects: &mut Vec<Effect>) {
+        self.step(input, now, effects);
+        // Exiting is the last thing supervise does: the last info comes before.
+        let exits = effects.last() == Some(&Effect::Exit);
+        if exits {
+            effects.pop();
+        }
+        self.update_info(now, effects);
+        if exits {
+            effects.push(Effect::Exit);
+        }
+    }
+
+    /// `supervise/info` is written when what it says changed, while any extension
+    /// file is in use, and removed when none is left. Not while a question to the
+    /// runtime awaits its answer, which comes at once: the state that follows is
+    /// the one worth writing.
+    fn update_info(&mut self, now: Now, effects: &mut Vec<Effect>) {
+        let asking = matches!(
+            self.phase,
+            Phase::Spawning { .. }
+                | Phase::Up {
+                    stopping: Some(_),
+                    ..
+                }
+                | Phase::Finishing {
+                    step: FinishStep::Surveying | FinishStep::Starting,
+                    ..
+                }
+        );
+        if asking {
+            return;
+        }
+        if self.settings == Settings::PLAIN {
+            if self.info.take().is_some() {
+                effects.push(Effect::RemoveInfo);
+            }
+            return;
+        }
+        let next_at = match self.phase {
+            Phase::Down { .. } => self
+                .timer(Timer::RestartInterval)
+                .or(self.timer(Timer::ForkRetry).filter(|_| self.want == Want::Up)),
+            _ => None,
+        };
+        let next_start = match (next_at, self.info) {
+            (Some(at), Some((old, Some(old_at)))) if at == old_at => old.next_start,
+            (Some(at), _) => Some(info::wall_at(now.wall, now.mono, at)),
+            (None, _) => None,
+        };
+        let pid = self.child();
+        let info = Info {
+            state: self.state(next_at.is_some()),
+            pid,
+            pgid: pid.map(|pid| if self.leads_group { pid } else { self.group }),
+            want: self.want,
+            paused: self.paused && pid.is_some(),
+            normally_up: self.normally_up,
+            updown_since: match self.phase {
+                Phase::Down { shown: Some(s) } | Phase::Spawning { shown: Some(s), .. } => s.exited,
+                _ => self.stamp,
+            },
+            ready_since: self.ready_since.map(|_| self.ready_stamp),
+            last_exit: self.last_exit,
+            restarts: self.starts.saturating_sub(1),
+            next_start,
+        };
+        if self.info.is_none_or(|(old, _)| old != info) {
+            self.info = Some((info, next_at));
+            effects.push(Effect::WriteInfo);
+        }
+    }
+
+    /// The state's word in `supervise/info`. `restart_waits`: a start is due later.
+    fn state(&self, restart_waits: bool) -> State {
+        match self.phase {
+            Phase::Spawning { .. } => State::Starting,
+            Phase::Up { stopping, .. } if stopping.is_some() || self.stop_asked => State::Stopping,
+            Phase::Up { .. } if self.ready_since.is_some() => State::Ready,
+            Phase::Up { .. } if self.readiness_watched => State::Starting,
+            Phase::Up { .. } => State::Up,
+            Phase::Finishing { .. } => State::Finishing,
+            Phase::Down { .. } | Phase::Exited if self.failed => State::Failed,
+            Phase::Down { .. } if restart_waits => State::Backoff,
+            Phase::Down { .. } | Phase::Exited => State::Down,
+        }
+    }
+
+    fn step(&mut self, input: Input, now: Now, effects: &mut Vec<Effect>) {
         match (input, self.phase) {
             (_, Phase::Exited) => {}
             (
@@ -504,10 +640,13 @@ impl Supervisor {
                     down_file,
                     seed,
                     settings,
+                    group,
                 },
                 _,
             ) => {
                 self.want = if down_file { Want::Down } else { Want::Up };
+                self.normally_up = !down_file;
+                self.group = group;
                 self.stamp = now.wall;
                 self.random = seed | 1;
                 self.take_settings(settings, Reading::Start, effects);
@@ -530,6 +669,9 @@ impl Supervisor {
                 self.paused = false;
                 self.stop_asked = false;
                 self.ready_since = None;
+                self.last_exit = None;
+                self.failed = false;
+                self.starts = self.starts.saturating_add(1);
                 self.stamp = now.wall;
                 self.last_start = Some(now.mono);
                 self.announce(effects);
@@ -545,6 +687,7 @@ impl Supervisor {
             (Input::ServiceReady, Phase::Up { pid, .. }) => {
                 if self.readiness_watched && self.ready_since.is_none() {
                     self.ready_since = Some(now.mono);
+                    self.ready_stamp = now.wall;
                     if self.settings.notify {
                         effects.push(Effect::Notify {
                             event: Notice::Ready,
@@ -570,6 +713,7 @@ impl Supervisor {
             }
             (Input::Reaped(reaped, ended), Phase::Up { pid, exiting, .. }) if reaped == pid => {
                 self.timers[Timer::KillTimeout as usize] = None;
+                self.last_exit = Some(ended);
                 self.phase = Phase::Finishing {
                     step: FinishStep::Surveying,
                     service: pid,
@@ -711,6 +855,7 @@ impl Supervisor {
                 if ended == Ended::Exited(PERMANENT_FAILURE) {
                     self.want = Want::Down;
                 }
+                self.failed |= failed;
                 let mut told = Vec::new();
                 if self.settings.event_dir {
                     if failed {
@@ -834,6 +979,7 @@ impl Supervisor {
             if self.exits.len() >= limit.count as usize {
                 self.exits.clear();
                 self.want = Want::Down;
+                self.failed = true;
                 return true;
             }
         }
@@ -928,6 +1074,7 @@ impl Supervisor {
                     }
                 }
                 // A command is a fresh start: no backoff's wait, no exits counted.
+                self.failed = false;
                 self.not_before = 0;
                 self.restarts = 0;
                 self.exits.clear();
@@ -1066,6 +1213,7 @@ impl Supervisor {
                 shown,
             };
             self.readiness_watched = self.settings.notification_fd.is_some();
+            self.leads_group = self.settings.setsid;
             effects.push(Effect::Spawn {
                 deferred,
                 setsid: self.settings.setsid,
@@ -1135,6 +1283,8 @@ mod tests {
         fork_fails: bool,
         /// What the extension files say.
         settings: Settings,
+        /// `supervise/info` as each write left it; `None` for a removal.
+        infos: Vec<Option<Info>>,
     }
 
     impl Harness {
@@ -1146,6 +1296,7 @@ mod tests {
                 log: Vec::new(),
                 fork_fails: false,
                 settings: Settings::PLAIN,
+                infos: Vec::new(),
             }
         }
 
@@ -1205,6 +1356,9 @@ mod tests {
                         Effect::RecordDeath { record, max } => {
                             self.log.push(format!("death {:?} max {max}", &record[12..]))
                         }
+                        // Not logged: the tests of supervise/info look at `infos`.
+                        Effect::WriteInfo => self.infos.push(self.s.info().copied()),
+                        Effect::RemoveInfo => self.infos.push(None),
                     }
                 }
             }
@@ -1215,6 +1369,7 @@ mod tests {
                 down_file,
                 seed: 7,
                 settings: self.settings,
+                group: 50,
             });
             self.send(Input::Ready);
         }
@@ -1805,13 +1960,14 @@ mod tests {
                 down_file: false,
                 seed: 1,
                 settings,
+                group: 50,
             },
             now,
             &mut effects,
         );
         s.handle(Input::Ready, now, &mut effects);
         assert_eq!(
-            effects.last(),
+            effects.iter().rev().find(|e| **e != Effect::WriteInfo),
             Some(&Effect::Spawn {
                 deferred: false,
                 setsid: true,
@@ -1993,5 +2149,77 @@ mod tests {
         assert_eq!(h.s.record().stamp, started);
         h.send(Input::Reaped(101, Ended::Exited(0)));
         assert_ne!(h.s.record().stamp, started);
+    }
+
+    /// The states `supervise/info` went through, one word (and pid) a write.
+    fn info_story(h: &mut Harness) -> String {
+        std::mem::take(&mut h.infos)
+            .into_iter()
+            .map(|info| match info {
+                None => "removed".to_string(),
+                Some(i) => format!(
+                    "{} pid {:?} pgid {:?} want {:?} exit {:?} restarts {} next {:?}",
+                    i.state.word(),
+                    i.pid,
+                    i.pgid,
+                    i.want,
+                    i.last_exit,
+                    i.restarts,
+                    i.next_start.map(|t| t.secs % 100)
+                ),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn info_follows_the_service_through_readiness_stopping_backoff_and_failing() {
+        let mut h = Harness::new();
+        h.settings.setsid = true;
+        h.settings.notification_fd = Some(3);
+        h.settings.limit = Some(settings::Limit {
+            count: 2,
+            interval_ms: 10_000,
+        });
+        h.start(false);
+        h.advance(300_000_000);
+        h.send(Input::ServiceReady);
+        h.send(Input::Control(b'r'));
+        h.send(Input::Reaped(101, Ended::Signaled(15)));
+        h.advance(700_000_000);
+        h.send(Input::Reaped(102, Ended::Exited(1)));
+        h.advance(1_000_000_000);
+        h.send(Input::Reaped(103, Ended::Exited(2)));
+        h.send(Input::Control(b'u'));
+        insta::assert_snapshot!(info_story(&mut h), @r"
+        down pid None pgid None want Up exit None restarts 0 next None
+        starting pid Some(101) pgid Some(101) want Up exit None restarts 0 next None
+        ready pid Some(101) pgid Some(101) want Up exit None restarts 0 next None
+        stopping pid Some(101) pgid Some(101) want Up exit None restarts 0 next None
+        backoff pid None pgid None want Up exit Some(Signaled(15)) restarts 0 next Some(20)
+        starting pid Some(102) pgid Some(102) want Up exit None restarts 1 next None
+        backoff pid None pgid None want Up exit Some(Exited(1)) restarts 1 next Some(21)
+        starting pid Some(103) pgid Some(103) want Up exit None restarts 2 next None
+        failed pid None pgid None want Down exit Some(Exited(2)) restarts 2 next None
+        backoff pid None pgid None want Up exit Some(Exited(2)) restarts 2 next Some(22)
+        ");
+        // No extension file left: the info goes.
+        h.advance(RESTART_INTERVAL);
+        h.settings = Settings::PLAIN;
+        h.send(Input::Reaped(104, Ended::Exited(0)));
+        assert_eq!(info_story(&mut h).lines().last(), Some("removed"));
+        assert!(h.s.info().is_none());
+    }
+
+    #[test]
+    fn no_info_without_extension_files() {
+        let mut h = Harness::new();
+        h.start(false);
+        h.send(Input::Reaped(101, Ended::Exited(0)));
+        h.advance(RESTART_INTERVAL);
+        h.send(Input::Control(b'd'));
+        h.send(Input::Reaped(102, Ended::Exited(0)));
+        h.send(Input::Control(b'x'));
+        assert!(h.infos.is_empty() && h.s.info().is_none());
     }
 }

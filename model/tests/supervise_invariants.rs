@@ -34,12 +34,19 @@
 //! 12. with `notification-fd`, each start gets the descriptor and `event/` is made
 //!     once; the first newline makes the service ready (told once, `U` after it);
 //!     event bytes are written only into an `event/` that exists.
+//! 13. `supervise/info` exists exactly while an extension file is in use, is
+//!     written only when what it says changes, and after every step says what
+//!     the world holds: the running service's pid, a running state exactly while
+//!     it runs (`stopping` after `d` or `r`, `ready` once it said so), `finishing`
+//!     exactly while `./finish` runs, `failed` only when wanted down, `backoff`
+//!     with the time of the restart, the last exit only while down.
 
 use model::status::{Observed, Record, Want, svstat_body};
+use model::supervise::info::State;
 use model::supervise::settings::{Backoff, Limit};
 use model::supervise::{
-    Effect, Ended, Input, Notice, Now, PERMANENT_FAILURE, RESTART_INTERVAL, Settings, Signal, Supervisor,
-    Timer,
+    Effect, Ended, Info, Input, Notice, Now, PERMANENT_FAILURE, RESTART_INTERVAL, Settings, Signal,
+    Supervisor, Timer,
 };
 use model::tai64::Tai64N;
 use proptest::prelude::*;
@@ -150,6 +157,8 @@ struct World {
     limit_failed: bool,
     /// `./finish` was found: it may be run.
     finish_found: bool,
+    /// What `supervise/info` holds.
+    info: Option<Info>,
 }
 
 impl World {
@@ -190,11 +199,13 @@ impl World {
             last_service: 0,
             limit_failed: false,
             finish_found: false,
+            info: None,
         };
         w.input(Input::Start {
             down_file,
             seed: 1,
             settings: Settings::PLAIN,
+            group: 50,
         })?;
         w.input(Input::Ready)?;
         Ok(w)
@@ -615,6 +626,18 @@ impl World {
                         self.check_record(&bytes)?;
                         self.on_disk = Some(bytes);
                     }
+                    Effect::WriteInfo => {
+                        let info = self.s.info().copied();
+                        if info.is_none() || info == self.info {
+                            return Err(format!("supervise/info written unchanged: {info:?}"));
+                        }
+                        self.info = info;
+                    }
+                    Effect::RemoveInfo => {
+                        if self.info.take().is_none() {
+                            return Err("supervise/info removed, and there was none".into());
+                        }
+                    }
                     Effect::WarnForkFailed { errno, retry_secs } => {
                         if (errno, retry_secs) != (11, 60) {
                             return Err(format!("warned of errno {errno}, {retry_secs} s"));
@@ -643,6 +666,7 @@ impl World {
         if !self.notices_due.is_empty() {
             return Err(format!("notify never told {:?}", self.notices_due));
         }
+        self.check_info()?;
         if self.exit_asked && self.live_child.is_none() && self.live_finish.is_none() && !self.exited {
             return Err("x given and no child, but no exit".into());
         }
@@ -652,6 +676,63 @@ impl World {
             return Err("an exited pid shown past the restart interval".into());
         }
         Ok(())
+    }
+
+    fn check_info(&self) -> Result<(), String> {
+        let in_use = self.surveyed != Settings::PLAIN;
+        let Some(info) = self.info else {
+            return if in_use {
+                Err("extension files in use and no supervise/info".into())
+            } else {
+                Ok(())
+            };
+        };
+        if !in_use {
+            return Err("supervise/info kept with no extension file".into());
+        }
+        if self.s.info() != Some(&info) {
+            return Err(format!(
+                "supervise/info {info:?} is not the machine's {:?}",
+                self.s.info()
+            ));
+        }
+        let runs = self.live_child.is_some();
+        let running = matches!(
+            info.state,
+            State::Starting | State::Up | State::Ready | State::Stopping
+        );
+        let checks = [
+            ("pid", info.pid == self.live_child),
+            ("running state", running == runs),
+            (
+                "stopping",
+                (info.state == State::Stopping) == (runs && self.restart_asked),
+            ),
+            ("ready", info.ready_since.is_some() == (runs && self.ready)),
+            (
+                "finishing",
+                (info.state == State::Finishing) == self.live_finish.is_some(),
+            ),
+            (
+                "failed",
+                info.state != State::Failed || self.s.want() == Want::Down,
+            ),
+            (
+                "backoff",
+                (info.state == State::Backoff) <= info.next_start.is_some(),
+            ),
+            (
+                "next start",
+                info.next_start.is_none() || info.state == State::Backoff,
+            ),
+            ("want", info.want == self.s.want()),
+            ("paused", info.paused == (runs && self.paused)),
+            ("last exit", info.last_exit.is_some() != runs),
+        ];
+        match checks.iter().find(|(_, holds)| !holds) {
+            Some((what, _)) => Err(format!("supervise/info's {what} is wrong: {info:?}")),
+            None => Ok(()),
+        }
     }
 
     fn check_record(&self, bytes: &[u8; 18]) -> Result<(), String> {

@@ -136,6 +136,18 @@ fn write_status(dir: &[u8], record: &[u8; LEN]) {
 /// Appends `record` to `supervise/death_tally` as s6-supervise does: the file is
 /// rewritten through `death_tally.new` with at most `max` records. Failures are
 /// warnings.
+/// Writes `supervise/info` by way of `info.new`, so that readers see the old
+/// file or the new one, whole.
+fn write_info(dir: &[u8], text: &[u8]) {
+    let flags = OFlag::O_WRONLY | OFlag::O_TRUNC | OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let written = open(c"supervise/info.new", flags, Mode::from_bits_truncate(0o644))
+        .and_then(|fd| crate::io::write_all(&fd, text))
+        .and_then(|()| crate::io::rename(c"supervise/info.new", c"supervise/info"));
+    if let Err(e) = written {
+        warn(PROG, &[b"unable to write ", dir, b"/supervise/info"], Some(e));
+    }
+}
+
 fn record_death(dir: &[u8], record: &[u8; death_tally::RECORD], max: u16) {
     let limit = usize::from(death_tally::MAX) * death_tally::RECORD;
     // A file larger than s6 ever writes is started afresh, unread.
@@ -210,6 +222,7 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
         down_file,
         seed,
         settings: survey(),
+        group: nix::unistd::getpgrp().as_raw() as u32,
     });
     // Only a reader: its existence tells svok and svstat that supervise runs.
     let _ok = fifo("supervise/ok", OFlag::O_RDONLY)
@@ -442,6 +455,14 @@ impl Driver<'_> {
                     Effect::Survey => pending.push(Input::Surveyed(survey())),
                     Effect::RecordDeath { record, max } => record_death(self.dir, &record, max),
                     Effect::RunFinish { code, signal } => pending.push(self.run_finish(code, signal)),
+                    Effect::WriteInfo => {
+                        if let Some(info) = self.machine.info() {
+                            write_info(self.dir, &info.render());
+                        }
+                    }
+                    Effect::RemoveInfo => {
+                        let _ = nix::unistd::unlink(c"supervise/info");
+                    }
                     Effect::Warn(file) => warn(
                         PROG,
                         &[self.dir, b"/", file.name().to_bytes(), file.unusable().as_bytes()],

@@ -9,6 +9,7 @@ mod supervise;
 mod supervise_alerts;
 mod supervise_extensions;
 mod supervise_finish;
+mod supervise_info;
 mod supervise_stopping;
 mod svscan;
 mod tai64n;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(supervise_finish::scenarios());
     all.extend(supervise_stopping::scenarios());
     all.extend(supervise_alerts::scenarios());
+    all.extend(supervise_info::scenarios());
     all.extend(supervise_extensions::supervise_scenarios());
     all.extend(supervise::svc_scenarios());
     all.extend(supervise_extensions::svc_scenarios());

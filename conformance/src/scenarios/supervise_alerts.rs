@@ -24,28 +24,8 @@
 use super::supervise_finish::{SLEEPER, exe};
 use crate::scenario::Scenario;
 
-/// Shell functions beside supervise's (`isup`, `has`...).
+/// Shell functions beside those of every extension scenario (`within`, `stop`...).
 const PRELUDE: &str = r#"
-# pid DIR: the pid svstat shows for DIR's service.
-pid() { svstat "$1" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p'; }
-wantsup() { svstat "$1" | grep -q "want up"; }
-# downfordown DIR: down, and not wanted up (after finish's 125, or a restart limit),
-# in one look (two could straddle a restart).
-downfordown() {
-    st=$(svstat "$1")
-    case $st in *"want up"*) return 1 ;; *": down "*) return 0 ;; *) return 1 ;; esac
-}
-# within SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds, for at most
-# SECONDS; its status, and nothing printed (for what upstream's supervise never does).
-within() {
-    tries=$(($1 * 20)); shift
-    until "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1
-        sleep 0.05
-    done
-}
-# gone PID: no process PID, or a zombie.
-gone() { st=$(ps -o stat= -p "$1"); [ -z "$st" ] || [ "${st#Z}" != "$st" ]; }
 # lines FILE N: FILE has N lines or more.
 lines() { [ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ]; }
 # notes N: waits (within 3 s) for N notices in s/notes.
@@ -55,8 +35,6 @@ after_limit() {
     if within 3 downfordown s; then echo "down for good after $1"
     else echo "restarted after $1"; fi
 }
-# stop: the end of a script at a state only ours comes to (upstream's run).
-stop() { svc -dx s; wait; echo "supervise exited $?"; exit 0; }
 "#;
 
 /// A notify that writes its arguments down, one notice a line.
@@ -235,7 +213,8 @@ svc -dx s; wait; echo \"supervise exited $?\"; notes 7
 cat s/notes 2>/dev/null || echo 'no notes'; cat s/log",
         ),
         // Not a number from 3 to 1023: a warning at the start and after each exit
-        // (read anew each time), and no pipe.
+        // (read anew each time), and no pipe. The service is killed only once it
+        // has looked (a kill while it looks would leave a line out).
         service(
             "a-notification-fd-that-is-no-descriptor-is-warned-about-and-ignored",
             "s6",
@@ -243,10 +222,10 @@ cat s/notes 2>/dev/null || echo 'no notes'; cat s/log",
         )
         .file("s/notification-fd", "2\n")
         .run(
-            "supervise s 2> err & waitfor has s/log run 1; waitfor isup s
-echo 1024 > s/notification-fd; svc -k s; waitfor has s/log run 2; waitfor isup s
-echo x > s/notification-fd; svc -k s; waitfor has s/log run 3; waitfor isup s
-echo 0 > s/notification-fd; svc -k s; waitfor has s/log run 4; waitfor isup s
+            "supervise s 2> err & waitfor has s/log checked 1; waitfor isup s
+echo 1024 > s/notification-fd; svc -k s; waitfor has s/log checked 2; waitfor isup s
+echo x > s/notification-fd; svc -k s; waitfor has s/log checked 3; waitfor isup s
+echo 0 > s/notification-fd; svc -k s; waitfor has s/log checked 4; waitfor isup s
 svc -dx s; wait; echo \"supervise exited $?\"; cat s/log; cat err",
         ),
         // event/'s FIFOs: s at the start, u at each start, d and D at each exit

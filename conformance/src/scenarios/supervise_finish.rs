@@ -24,14 +24,36 @@
 use crate::normalize::Norm;
 use crate::scenario::{Entry, Scenario, Side};
 
-/// Shell functions beside supervise's (`isup`, `has`...).
-const PRELUDE: &str = r#"
+/// Shell functions every extension scenario of supervise's has, beside
+/// supervise's (`isup`, `has`...).
+const HELPERS: &str = r#"
 # pid DIR: the pid svstat shows for DIR's service.
 pid() { svstat "$1" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p'; }
 # wantsup DIR: svstat says "want up" (the service is down).
 wantsup() { svstat "$1" | grep -q "want up"; }
-# downfordown DIR: down, and not wanted up (after d, or finish's 125).
-downfordown() { isdown "$1" && ! wantsup "$1"; }
+# downfordown DIR: down, and not wanted up (after d, finish's 125 or a restart
+# limit), in one look (two could straddle a restart of upstream's).
+downfordown() {
+    st=$(svstat "$1")
+    case $st in *"want up"*) return 1 ;; *": down "*) return 0 ;; *) return 1 ;; esac
+}
+# within SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds, for at most
+# SECONDS; its status, and nothing printed (for what upstream's supervise never does).
+within() {
+    tries=$(($1 * 20)); shift
+    until "$@" >/dev/null 2>&1; do
+        tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1
+        sleep 0.05
+    done
+}
+# gone PID: no process PID, or a zombie.
+gone() { st=$(ps -o stat= -p "$1"); [ -z "$st" ] || [ "${st#Z}" != "$st" ]; }
+# stop: the end of a script at a state only ours comes to (upstream's supervise).
+stop() { svc -dx s; wait; echo "supervise exited $?"; exit 0; }
+"#;
+
+/// The finish scenarios' own functions.
+const PRELUDE: &str = r#"
 # finish_or_restart N LINE: s/log holds LINE (finish's) N times, or run N+1 times with
 # the service up: a supervise without finish (0.76's) restarted it.
 finish_or_restart() { has s/log "$2" "$1" || { has s/log run $(($1 + 1)) && isup s; }; }
@@ -41,8 +63,6 @@ finish_ran() {
     has s/log "$2" "$1" && return 0
     echo "restarted with no finish"; return 1
 }
-# stop: the end of a script where no finish ran (upstream's supervise).
-stop() { svc -dx s; wait; echo "supervise exited $?"; exit 0; }
 "#;
 
 /// A service that exits 3 the first time and sleeps every time after.
@@ -77,6 +97,7 @@ pub(super) fn extension(name: &str, anchor: &'static str, prelude: &'static str)
     Scenario::new("supervise", name)
         .prelude(super::WAITFOR)
         .prelude(super::supervise::PRELUDE)
+        .prelude(HELPERS)
         .prelude(prelude)
         // Upstream's supervise spends a second after every start.
         .step_timeout(std::time::Duration::from_secs(60))
@@ -85,6 +106,8 @@ pub(super) fn extension(name: &str, anchor: &'static str, prelude: &'static str)
         .volatile("s/supervise/status")
         // s6's record of exits, kept with a finish or a restart limit: times vary.
         .volatile("s/supervise/death_tally")
+        // The detailed state, kept while an extension file is in use: times vary.
+        .volatile("s/supervise/info")
         .extension(anchor)
 }
 

@@ -28,28 +28,8 @@
 use super::supervise_finish::{SLEEPER, exe};
 use crate::scenario::{Scenario, Side};
 
-/// Shell functions beside supervise's (`isup`, `has`...).
+/// Shell functions beside those of every extension scenario (`within`, `stop`...).
 const PRELUDE: &str = r#"
-# pid DIR: the pid svstat shows for DIR's service.
-pid() { svstat "$1" | sed -n 's/.*(pid \([0-9]*\)).*/\1/p'; }
-wantsup() { svstat "$1" | grep -q "want up"; }
-# downfordown DIR: down, and not wanted up (after d, or a restart limit), in one
-# look (two could straddle a restart of upstream's).
-downfordown() {
-    st=$(svstat "$1")
-    case $st in *"want up"*) return 1 ;; *": down "*) return 0 ;; *) return 1 ;; esac
-}
-# within SECONDS COMMAND...: runs COMMAND every 50 ms until it succeeds, for at most
-# SECONDS; its status, and nothing printed (for what upstream's supervise never does).
-within() {
-    tries=$(($1 * 20)); shift
-    until "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1)); [ "$tries" -gt 0 ] || return 1
-        sleep 0.05
-    done
-}
-# gone PID: no process PID, or a zombie.
-gone() { st=$(ps -o stat= -p "$1"); [ -z "$st" ] || [ "${st#Z}" != "$st" ]; }
 # span FILE N FILE2 M BOUNDS: the time from line N of FILE to line M of FILE2
 # (`date +%s.%N`s), as one of the ranges that BOUNDS (seconds, ascending) make.
 span() {

@@ -364,12 +364,16 @@ fn parse_number(text: &[u8]) -> Option<u64> {
     std::str::from_utf8(text).ok()?.parse().ok()
 }
 
-/// Linux's standard signals by name, in number order from 1.
-const SIGNAL_NAMES: [&str; 31] = [
-    "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE",
-    "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ",
-    "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
-];
+/// Linux's standard signals by name, in number order from 1, one space between
+/// (one string rather than a table of them: no relocations to make at start-up).
+const SIGNAL_NAMES: &str = "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM \
+    STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS";
+
+/// The name of signal `n` (without `SIG`), for the standard signals 1 to 31.
+pub fn signal_name(n: i32) -> Option<&'static str> {
+    let index = usize::try_from(n).ok()?.checked_sub(1)?;
+    SIGNAL_NAMES.split_ascii_whitespace().nth(index)
+}
 
 /// A signal as s6's `down-signal` gives it: a name, with or without `SIG`, in any
 /// case, or its number (1 to 31).
@@ -383,7 +387,7 @@ pub fn parse_signal(text: &[u8]) -> Option<Signal> {
         _ => text,
     };
     let index = SIGNAL_NAMES
-        .iter()
+        .split_ascii_whitespace()
         .position(|known| known.as_bytes().eq_ignore_ascii_case(name))?;
     Some(Signal::from_number(index as i32 + 1))
 }
@@ -542,6 +546,24 @@ mod tests {
         assert_eq!(parse_signal(b"SIGPWR"), Some(Signal::Number(30)));
         for bad in [&b""[..], b"0", b"32", b"SIG", b"TERMS", b"-15"] {
             assert_eq!(parse_signal(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn signal_names_by_number() {
+        assert_eq!(signal_name(1), Some("HUP"));
+        assert_eq!(signal_name(15), Some("TERM"));
+        assert_eq!(signal_name(31), Some("SYS"));
+        for n in [-1, 0, 32, 64] {
+            assert_eq!(signal_name(n), None, "{n}");
+        }
+        for n in 1..=31 {
+            let name = signal_name(n).unwrap();
+            assert_eq!(
+                parse_signal(name.as_bytes()),
+                Some(Signal::from_number(n)),
+                "{name}"
+            );
         }
     }
 
