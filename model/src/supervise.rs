@@ -187,9 +187,10 @@ pub enum Effect {
     /// Read the extension files, and answer with [`Input::Surveyed`].
     Survey,
     /// Run `./finish <code> <signal> <dir> <pgid>` (`code` is -1 and `signal` the
-    /// signal's number after a kill, else `signal` is 0), and answer with
+    /// signal's number after a kill, else `signal` is 0; `pgid` the service's
+    /// process group: its own with `setsid`, else supervise's), and answer with
     /// [`Input::FinishStarted`] or [`Input::FinishFailed`].
-    RunFinish { code: i32, signal: i32 },
+    RunFinish { code: i32, signal: i32, pgid: u32 },
     /// Append this record to `supervise/death_tally` (by way of
     /// `death_tally.new`), keeping at most `max` records.
     RecordDeath {
@@ -806,7 +807,8 @@ impl Supervisor {
                         Ended::Exited(code) => (code, 0),
                         Ended::Signaled(signal) => (-1, signal),
                     };
-                    effects.push(Effect::RunFinish { code, signal });
+                    let pgid = if self.leads_group { service } else { self.group };
+                    effects.push(Effect::RunFinish { code, signal, pgid });
                 }
                 effects.append(&mut told);
             }
@@ -1342,7 +1344,7 @@ mod tests {
                         Effect::Exit => self.log.push("exit".into()),
                         // Not logged: 0.76's stories stay as they were.
                         Effect::Survey => queue.push(Input::Surveyed(self.settings)),
-                        Effect::RunFinish { code, signal } => {
+                        Effect::RunFinish { code, signal, .. } => {
                             self.next_pid += 1;
                             self.log.push(format!("finish {} {code} {signal}", self.next_pid));
                             queue.push(Input::FinishStarted { pid: self.next_pid });

@@ -152,8 +152,10 @@ struct World {
     surveyed: Settings,
     /// What `./notify` is still to be told, in order.
     notices_due: Vec<(Notice, u32, i32)>,
-    /// The last service's pid, and whether its exit was the one too many.
+    /// The last service's pid, whether it leads its process group (`setsid`),
+    /// and whether its exit was the one too many.
     last_service: u32,
+    service_leads: bool,
     limit_failed: bool,
     /// `./finish` was found: it may be run.
     finish_found: bool,
@@ -197,6 +199,7 @@ impl World {
             readiness_watched: false,
             notices_due: Vec::new(),
             last_service: 0,
+            service_leads: false,
             limit_failed: false,
             finish_found: false,
             info: None,
@@ -501,6 +504,7 @@ impl World {
                             self.next_pid += 1;
                             self.live_child = Some(self.next_pid);
                             self.last_service = self.next_pid;
+                            self.service_leads = setsid;
                             if self.surveyed.notify {
                                 self.notices_due.push((Notice::Start, self.next_pid, 0));
                             }
@@ -605,7 +609,11 @@ impl World {
                             return Err(format!("death {:?} recorded out of turn", &record[12..]));
                         }
                     }
-                    Effect::RunFinish { code, signal } => {
+                    Effect::RunFinish { code, signal, pgid } => {
+                        let group = if self.service_leads { self.last_service } else { 50 };
+                        if pgid != group {
+                            return Err(format!("./finish told process group {pgid}, not {group}"));
+                        }
                         if self.death_due {
                             return Err("./finish run before the death was recorded".into());
                         }

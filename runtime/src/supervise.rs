@@ -454,7 +454,9 @@ impl Driver<'_> {
                     Effect::Exit => self.exited = true,
                     Effect::Survey => pending.push(Input::Surveyed(survey())),
                     Effect::RecordDeath { record, max } => record_death(self.dir, &record, max),
-                    Effect::RunFinish { code, signal } => pending.push(self.run_finish(code, signal)),
+                    Effect::RunFinish { code, signal, pgid } => {
+                        pending.push(self.run_finish(code, signal, pgid))
+                    }
                     Effect::WriteInfo => {
                         if let Some(info) = self.machine.info() {
                             write_info(self.dir, &info.render());
@@ -473,15 +475,14 @@ impl Driver<'_> {
         }
     }
 
-    /// Starts `./finish <code> <signal> <dir> <pgid>`. Its process group is
-    /// supervise's, where the service was started. Nothing waits on its start, so
-    /// it is made the cheaper way (see `spawn`).
-    fn run_finish(&mut self, code: i32, signal: i32) -> Input {
+    /// Starts `./finish <code> <signal> <dir> <pgid>`, in supervise's process
+    /// group. Nothing waits on its start, so it is made the cheaper way (see `spawn`).
+    fn run_finish(&mut self, code: i32, signal: i32, pgid: u32) -> Input {
         let args = [
             number(code),
             number(signal),
             CString::new(self.dir).unwrap_or_default(),
-            number(nix::unistd::getpgrp().as_raw()),
+            number(pgid as i32),
         ];
         let argv = [FINISH, &args[0], &args[1], &args[2], &args[3]];
         match crate::process::spawn_shared(&argv, Setup::default(), &self.finish_failed) {

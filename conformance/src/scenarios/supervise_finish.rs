@@ -195,6 +195,29 @@ else
 fi
 svc -dx s; wait; echo \"supervise exited $?\"",
         ),
+        // With setsid, the process group is the one the service led: its pid.
+        exe(
+            service(
+                "finish-gets-the-process-group-the-service-led-with-setsid",
+                "s6",
+                "#!/bin/sh\necho $$ >> pids\necho run >> log\n[ -e exited ] && exec sleep 1000\ntouch exited\nexit 3\n",
+                "#!/bin/sh\necho \"$4\" > pgid\n",
+            ),
+            "s/setsid",
+            "",
+        )
+        .volatile("s/pids")
+        .volatile("s/pgid")
+        .run(
+            "supervise s & waitfor has s/log run 2; waitfor isup s
+if [ -e s/pgid ]; then
+    [ \"$(cat s/pgid)\" = \"$(head -n 1 s/pids)\" ] && echo 'process group: the one the first service led'
+    [ \"$(cat s/pgid)\" -eq \"$(ps -o pgid= -p $!)\" ] && echo \"process group: supervise's\"
+else
+    echo 'no finish ran'
+fi
+svc -dx s; wait; echo \"supervise exited $?\"",
+        ),
         // A finish longer than the second between starts: the restart waits for it.
         service(
             "finish-runs-before-the-restart",
