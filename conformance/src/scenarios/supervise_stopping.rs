@@ -163,6 +163,27 @@ svc -t s; waitfor has s/log term 3; sleep 1; echo '1 s after svc -t:'; svstat s
 svc -r s; r=$?; echo \"svc -r: exit $r\"; [ $r -ne 0 ] || { waitfor has s/log started 3; waitfor isup s; }
 finish; cat s/log",
         ),
+        // Upstream's svstat, svok and svc with our supervise: while the service
+        // outlives the down signal, up and wanted down; once timeout-kill has
+        // killed it, down; upstream's svc -u starts it again.
+        service(
+            "upstreams-tools-while-stopping-and-after-timeout-kill",
+            "s6",
+            SURVIVES_TERM,
+        )
+        .file("s/timeout-kill", "2500\n")
+        .pin("svc", Side::Reference)
+        .pin("svstat", Side::Reference)
+        .pin("svok", Side::Reference)
+        .run(
+            "supervise s & waitfor logged s/log started; waitfor isup s
+svc -d s; waitfor has s/log term 1; echo 'after svc -d:'; svstat s; svok s; echo \"svok: $?\"
+if within 6 isdown s; then echo 'down after timeout-kill'
+else echo 'still up 6 s after svc -d'; svc -k s; waitfor isdown s; fi
+svstat s; svok s; echo \"svok: $?\"
+svc -u s; waitfor has s/log started 2; waitfor isup s; svstat s
+finish; cat s/log",
+        ),
         // Not a number of milliseconds: a warning, and no limit (were the leading
         // digits read, the service would be gone before the second is out).
         service(
