@@ -5,8 +5,9 @@
 //! Unsafe code is denied everywhere but in a few small functions of `process`
 //! (fork, a vfork-like start, ending a forked child, placing a descriptor at a
 //! fixed number, ignoring SIGPIPE, starting writeback), of `input` (a signal action
-//! that puts one descriptor in another's place) and of `account` (getpwnam_r by a
-//! name's bytes), each with its reason.
+//! that puts one descriptor in another's place), of `io` (renameat2's exchange,
+//! which nix offers for glibc only) and of `account` (getpwnam_r by a name's
+//! bytes), each with its reason.
 #![deny(unsafe_code)]
 
 pub mod account;

@@ -188,6 +188,22 @@ pub fn ignore_sigpipe() {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
 }
 
+/// Runs `f` with SIGPIPE ignored, then puts back what it was: a write to a pipe
+/// whose reader has gone fails with EPIPE instead of raising the signal, and the
+/// children started afterwards still inherit this process's own disposition.
+#[allow(unsafe_code)]
+pub fn with_sigpipe_ignored<R>(f: impl FnOnce() -> R) -> R {
+    use nix::sys::signal::{SigHandler, Signal, signal};
+    // SAFETY: SIG_IGN installs no handler code; what is put back is this process's
+    // own disposition, as it was.
+    let before = unsafe { signal(Signal::SIGPIPE, SigHandler::SigIgn) };
+    let result = f();
+    if let Ok(before) = before {
+        let _ = unsafe { signal(Signal::SIGPIPE, before) };
+    }
+    result
+}
+
 /// Sets `signals` back to their default action, in a child about to exec that
 /// must not run this process's handlers (as upstream's multilog does first in the
 /// processor's child).
@@ -230,5 +246,37 @@ pub fn start_writeback(fd: &impl std::os::fd::AsFd) {
     // passed, and its failure changes nothing but speed.
     unsafe {
         nix::libc::sync_file_range(fd.as_fd().as_raw_fd(), 0, 0, nix::libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::signal::Signal;
+    use nix::sys::wait::{WaitStatus, waitpid};
+
+    /// In a child with SIGPIPE at its default: a write to a pipe without a reader
+    /// fails with EPIPE inside `with_sigpipe_ignored`, and after it the default is
+    /// back (the next such write kills the child). Only system calls in the child.
+    #[test]
+    fn sigpipe_is_ignored_for_the_while_and_then_as_before() {
+        let (reader, writer) = nix::unistd::pipe().unwrap();
+        drop(reader);
+        match fork().unwrap() {
+            Forked::Child => {
+                default_signals(&[Signal::SIGPIPE]);
+                if with_sigpipe_ignored(|| nix::unistd::write(&writer, b"x")) != Err(Errno::EPIPE) {
+                    exit_child(1);
+                }
+                let _ = nix::unistd::write(&writer, b"x");
+                exit_child(2)
+            }
+            Forked::Parent(child) => {
+                assert_eq!(
+                    waitpid(child, None).unwrap(),
+                    WaitStatus::Signaled(child, Signal::SIGPIPE, false)
+                );
+            }
+        }
     }
 }

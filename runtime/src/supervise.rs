@@ -73,8 +73,8 @@ fn make_supervise_dir() -> Result<(), Fatal> {
     }
 }
 
-/// Writes the status record as upstream: `status.new`, then a rename. Failures are
-/// warnings.
+/// Writes the status record as upstream: `status.new`, then a rename (by
+/// exchange where it can: `io::replace`). Failures are warnings.
 ///
 /// Unlike upstream, a symlink planted as `status.new` is not followed (O_NOFOLLOW):
 /// supervise, often root, would truncate and overwrite its target. It is removed
@@ -124,7 +124,7 @@ fn write_status(dir: &[u8], record: &[u8; LEN]) {
         Ok(_) => {}
     }
     drop(fd);
-    if let Err(e) = crate::io::rename(c"supervise/status.new", c"supervise/status") {
+    if let Err(e) = crate::io::replace(c"supervise/status.new", c"supervise/status") {
         warn(
             PROG,
             &[b"unable to rename ", dir, b"/supervise/status.new to status"],
@@ -133,21 +133,17 @@ fn write_status(dir: &[u8], record: &[u8; LEN]) {
     }
 }
 
-/// Appends `record` to `supervise/death_tally` as s6-supervise does: the file is
-/// rewritten through `death_tally.new` with at most `max` records. Failures are
-/// warnings.
-/// Writes `supervise/info` by way of `info.new`, so that readers see the old
-/// file or the new one, whole.
+/// Writes `supervise/info` by way of `info.new` (`io::rewrite`), so that readers
+/// see the old file or the new one, whole.
 fn write_info(dir: &[u8], text: &[u8]) {
-    let flags = OFlag::O_WRONLY | OFlag::O_TRUNC | OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    let written = open(c"supervise/info.new", flags, Mode::from_bits_truncate(0o644))
-        .and_then(|fd| crate::io::write_all(&fd, text))
-        .and_then(|()| crate::io::rename(c"supervise/info.new", c"supervise/info"));
-    if let Err(e) = written {
+    if let Err(e) = crate::io::rewrite(c"supervise/info.new", c"supervise/info", text) {
         warn(PROG, &[b"unable to write ", dir, b"/supervise/info"], Some(e));
     }
 }
 
+/// Appends `record` to `supervise/death_tally` as s6-supervise does: the file is
+/// rewritten through `death_tally.new` (`io::rewrite`) with at most `max`
+/// records. Failures are warnings.
 fn record_death(dir: &[u8], record: &[u8; death_tally::RECORD], max: u16) {
     let limit = usize::from(death_tally::MAX) * death_tally::RECORD;
     // A file larger than s6 ever writes is started afresh, unread.
@@ -163,14 +159,7 @@ fn record_death(dir: &[u8], record: &[u8; death_tally::RECORD], max: u16) {
     };
     let mut tally = death_tally::kept(&current, max).to_vec();
     tally.extend_from_slice(record);
-    let flags = OFlag::O_WRONLY | OFlag::O_TRUNC | OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    let written = open(
-        c"supervise/death_tally.new",
-        flags,
-        Mode::from_bits_truncate(0o644),
-    )
-    .and_then(|fd| crate::io::write_all(&fd, &tally))
-    .and_then(|()| crate::io::rename(c"supervise/death_tally.new", c"supervise/death_tally"));
+    let written = crate::io::rewrite(c"supervise/death_tally.new", c"supervise/death_tally", &tally);
     if let Err(e) = written {
         warn(
             PROG,
@@ -283,48 +272,36 @@ mod events {
     /// without waiting: one without a reader, or whose reader has gone, is removed.
     /// SIGPIPE, which a reader gone between the open and the write would raise and
     /// which supervise does not ignore (its services inherit its dispositions), is
-    /// blocked meanwhile and such a one taken back.
+    /// ignored meanwhile.
     pub fn notify(byte: u8) {
-        use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
         let Ok(entries) = std::fs::read_dir("event") else {
             return;
         };
-        let pipe = SigSet::from(Signal::SIGPIPE);
-        let mut before = SigSet::empty();
-        if pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&pipe), Some(&mut before)).is_err() {
-            return;
-        }
-        let mut raised = false;
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.as_encoded_bytes();
-            if name.len() != 39 || !name.starts_with(b"ftrig1:@") {
-                continue;
-            }
-            let path = entry.path();
-            match open(
-                &path,
-                OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-                Mode::empty(),
-            ) {
-                Err(Errno::ENXIO) => {
-                    let _ = std::fs::remove_file(&path);
+        crate::process::with_sigpipe_ignored(|| {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let name = name.as_encoded_bytes();
+                if name.len() != 39 || !name.starts_with(b"ftrig1:@") {
+                    continue;
                 }
-                Err(_) => {}
-                Ok(fd) => {
-                    if nix::unistd::write(&fd, &[byte]) == Err(Errno::EPIPE) {
-                        raised = true;
+                let path = entry.path();
+                match open(
+                    &path,
+                    OFlag::O_WRONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+                    Mode::empty(),
+                ) {
+                    Err(Errno::ENXIO) => {
                         let _ = std::fs::remove_file(&path);
+                    }
+                    Err(_) => {}
+                    Ok(fd) => {
+                        if nix::unistd::write(&fd, &[byte]) == Err(Errno::EPIPE) {
+                            let _ = std::fs::remove_file(&path);
+                        }
                     }
                 }
             }
-        }
-        // Blocked, the signal an EPIPE raised is pending (Linux keeps even an
-        // ignored one pending while it is blocked): taken, it is never delivered.
-        if raised && !before.contains(Signal::SIGPIPE) {
-            let _ = pipe.wait();
-        }
-        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&before), None);
+        });
     }
 }
 
@@ -464,6 +441,7 @@ impl Driver<'_> {
                     }
                     Effect::RemoveInfo => {
                         let _ = nix::unistd::unlink(c"supervise/info");
+                        let _ = nix::unistd::unlink(c"supervise/info.new");
                     }
                     Effect::Warn(file) => warn(
                         PROG,

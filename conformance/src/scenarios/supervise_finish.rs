@@ -106,8 +106,11 @@ pub(super) fn extension(name: &str, anchor: &'static str, prelude: &'static str)
         .volatile("s/supervise/status")
         // s6's record of exits, kept with a finish or a restart limit: times vary.
         .volatile("s/supervise/death_tally")
-        // The detailed state, kept while an extension file is in use: times vary.
+        // The detailed state, kept while an extension file is in use, and the
+        // files supervise rewrites it and the death tally through: times vary.
         .volatile("s/supervise/info")
+        .volatile("s/supervise/info.new")
+        .volatile("s/supervise/death_tally.new")
         .extension(anchor)
 }
 

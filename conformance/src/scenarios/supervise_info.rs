@@ -85,7 +85,6 @@ info 'the files gone, after the next exit'; stop",
         // change, and the service is supervised as ever.
         exe(exe(ext("an-info-that-cannot-be-written-is-warned-about"), "s/run", SLEEPER), "s/setsid", "")
             .dir("s/supervise/info", 0o755)
-            .volatile("s/supervise/info.new")
             .run(
                 "supervise s 2> err & waitfor has s/log run 1; waitfor isup s
 svc -d s; waitfor isdown s; svc -u s; waitfor has s/log run 2; waitfor isup s
