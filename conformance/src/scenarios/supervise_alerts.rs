@@ -85,6 +85,20 @@ svc -k s; waitfor has s/log run 2; waitfor isup s
 svc -dx s; wait; echo \"supervise exited $?\"; sleep 0.5
 cat s/notes 2>/dev/null || echo 'no notes'; cat s/log; cat err",
             ),
+        // A notify that never ends delays nothing: d and u act at once, the
+        // restart comes, x ends supervise (the notify processes are left to run).
+        // A notice after d and the start after u may be told in either order: sorted.
+        exe(
+            service("a-notify-that-hangs-delays-nothing", "daemontools-encore", SLEEPER),
+            "s/notify",
+            "#!/bin/sh\necho \"$2\" >> notes\nexec sleep 1000\n",
+        )
+        .run(
+            "supervise s & waitfor has s/log run 1; waitfor isup s; notes 1
+svc -d s; waitfor isdown s; svc -u s; waitfor has s/log run 2; waitfor isup s; notes 3
+svc -dx s; wait; echo \"supervise exited $?\"; notes 4
+sort s/notes 2>/dev/null || echo 'no notes'; cat s/log",
+        ),
         // The service gives up: at restart-limit-count (failed, with the last exit's
         // code, told with that exit's notice: sorted), and when ./finish exits 125
         // (failed, code 125).

@@ -313,5 +313,17 @@ touch s/go; wait; echo \"supervise exited $?\"; svok s; echo \"svok: $?\"; svsta
                 "supervise s 2> err & waitfor has s/log run 2; waitfor isup s
 svc -dx s; wait; echo \"supervise exited $?\"; cat err; cat s/log",
             ),
+        // A finish that crashes (killed by SIGSEGV) ends like any finish: the
+        // service restarts, and svc -dx ends supervise.
+        service(
+            "finish-that-crashes-ends-like-any-finish",
+            "runit",
+            EXITS_3_ONCE,
+            "#!/bin/sh\necho finish >> log\nkill -SEGV $$\n",
+        )
+        .run(
+            "supervise s 2> err & waitfor has s/log run 2; waitfor isup s; svstat s
+svc -dx s; wait; echo \"supervise exited $?\"; cat err; cat s/log",
+        ),
     ]
 }
