@@ -1,5 +1,5 @@
 //! The programs of daemontools, one module each, and the dispatch by name that lets
-//! one binary, installed under seventeen names, be all of them.
+//! one binary, installed under each program's name, be all of them.
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
@@ -62,6 +62,7 @@ programs!(
     svok,
     svscan,
     svstat,
+    svwait,
     tai64n,
     tai64nlocal,
 );

@@ -1,4 +1,5 @@
-//! Every program (svscanboot, a script, included) has a manual page in man/, in
+//! Every program (svscanboot, a script, and the extensions' programs included) has a
+//! manual page in man/, in
 //! section 8, that names it.
 
 use std::path::Path;
@@ -6,7 +7,7 @@ use std::path::Path;
 #[test]
 fn every_program_has_a_man_page() {
     let man = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
-    for name in conformance::programs::ALL {
+    for name in conformance::programs::ALL.iter().chain(&conformance::programs::OURS_ONLY) {
         let path = man.join(format!("{name}.8"));
         let page = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let title = format!(".TH {} 8 ", name.to_uppercase());
@@ -28,7 +29,7 @@ fn every_program_has_a_man_page() {
 
 #[test]
 fn man_pages_render_without_warnings() {
-    for name in conformance::programs::ALL {
+    for name in conformance::programs::ALL.iter().chain(&conformance::programs::OURS_ONLY) {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("man")
             .join(format!("{name}.8"));

@@ -31,6 +31,11 @@ pub const ALL: [&str; 17] = [
     "tai64nlocal",
 ];
 
+/// The extensions' programs (their man pages' EXTENSIONS): upstream has none of
+/// them, so both runs of a scenario take ours, and upstream's run shows how they
+/// work with upstream's other programs.
+pub const OURS_ONLY: [&str; 1] = ["svwait"];
+
 /// Where upstream's programs are, and what they are.
 #[derive(Clone, Debug)]
 pub struct Reference {
@@ -174,7 +179,7 @@ impl Harness {
             };
             for e in entries.flatten() {
                 let name = e.file_name();
-                if ALL.iter().any(|p| name == *p) {
+                if ALL.iter().chain(&OURS_ONLY).any(|p| name == *p) {
                     continue;
                 }
                 let link = tools.join(&name);
@@ -247,6 +252,12 @@ impl Harness {
                 Some(path) => symlink(path, dir.join(program))?,
                 None if from != side || scenario.program == program => missing.push(program.to_string()),
                 None => {}
+            }
+        }
+        for program in OURS_ONLY {
+            match self.program_path(program, Side::Ours) {
+                Some(path) => symlink(path, dir.join(program))?,
+                None => missing.push(program.to_string()),
             }
         }
         Ok(missing)

@@ -23,4 +23,5 @@ pub mod process;
 pub mod proctitle;
 pub mod supervise;
 pub mod svscan;
+pub mod svwait;
 pub mod zone;

@@ -214,10 +214,15 @@ pub fn run(dir: &OsStr) -> Result<i32, Fatal> {
         group: nix::unistd::getpgrp().as_raw() as u32,
     });
     // Only a reader: its existence tells svok and svstat that supervise runs.
-    let _ok = fifo("supervise/ok", OFlag::O_RDONLY)
+    let ok = fifo("supervise/ok", OFlag::O_RDONLY)
         .map_err(|e| fatal(&[b"unable to read ", dir_bytes, b"/supervise/ok"], e))?;
     driver.input(Input::Ready);
-    Ok(crate::event_loop::run(&children, &mut driver))
+    let status = crate::event_loop::run(&children, &mut driver);
+    // ok is let go last: once svok (or `svc -Wx`) finds supervise gone, it holds
+    // nothing more in the directory.
+    drop((driver, _control_writer, _lock, children));
+    drop(ok);
+    Ok(status)
 }
 
 /// What the service directory's extension files say.

@@ -45,6 +45,22 @@ impl State {
             State::Failed => "failed",
         }
     }
+
+    /// The state a word names, as `word` gives it.
+    pub fn from_word(word: &[u8]) -> Option<State> {
+        [
+            State::Down,
+            State::Starting,
+            State::Up,
+            State::Ready,
+            State::Stopping,
+            State::Finishing,
+            State::Backoff,
+            State::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.word().as_bytes() == word)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
