@@ -1,14 +1,17 @@
 //! svc: sends control bytes to supervise (spec 3), as `model::svc` decides, to every
 //! directory in one write; failures are warnings and the exit status is always 0.
+//! With `-W` (svc(8), EXTENSIONS) it then waits as svwait does, and exits as svwait.
 
 use model::svc::{ControlOpen, control_warning, request};
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl, open};
 use nix::sys::stat::Mode;
 use crate::exit::fatal;
-use runtime::message::{EXIT_PERMANENT, to_stderr, warn};
+use runtime::message::{EXIT_PERMANENT, EXIT_TEMPORARY, to_stderr, warn};
+use runtime::svwait::Wanted;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 const PROG: &str = "svc";
 
@@ -28,6 +31,18 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Mode::empty(),
     )
     .unwrap_or_else(|e| fatal(PROG, &[b"unable to open current directory"], Some(e)));
+    let dirs: Vec<&Path> = argv[request.dirs_start..].iter().map(Path::new).collect();
+    // The state before anything is sent, which `-W r` and `-W R` compare with.
+    let firsts = match request.wait {
+        None => None,
+        Some(_) => match dirs.iter().map(|dir| runtime::svwait::look(dir, true)).collect() {
+            Ok(firsts) => Some(firsts),
+            Err(fatal) => {
+                to_stderr(&fatal.line(PROG));
+                return EXIT_TEMPORARY;
+            }
+        },
+    };
     for dir in &args[request.dirs_start..] {
         match nix::unistd::chdir(*dir) {
             Err(e) => warn(PROG, &[b"unable to chdir to ", dir], Some(e)),
@@ -37,7 +52,18 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             fatal(PROG, &[b"unable to set directory"], Some(e));
         }
     }
-    0
+    match request.wait {
+        None => 0,
+        Some((goal, timeout_ms)) => {
+            let wanted = Wanted {
+                goal,
+                any: false,
+                min_uptime: 0,
+                timeout_ms,
+            };
+            crate::svwait::finish(PROG, wanted, &dirs, firsts)
+        }
+    }
 }
 
 fn send(dir: &[u8], commands: &[u8]) {

@@ -6,7 +6,8 @@
 //! unknown letter is a usage error. A control FIFO without a reader (the open
 //! fails with ENXIO) means supervise is not running, said without the error's text.
 
-use crate::getopt::{GetOpt, Opt, complaint};
+use crate::getopt::{GetOpt, Opt, complaint, progname};
+use crate::svwait::{Goal, number};
 
 /// The option letters, each also the control byte it sends: 0.76's, then the
 /// extensions' (svc(8), EXTENSIONS): quit, usr1, usr2, winch (w as encore, y as
@@ -19,6 +20,10 @@ pub const LETTERS: &str = "udopchaitkxq12wybr+=PCK";
 pub const USAGE: &[u8] =
     b"svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill\n";
 
+/// `-W` and `-T`: wait for a state after sending (svc(8), EXTENSIONS); with
+/// neither, svc is 0.76's.
+const WAIT_OPTIONS: &str = "W:T:";
+
 /// What svc's arguments ask for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Request {
@@ -26,30 +31,49 @@ pub struct Request {
     pub commands: Vec<u8>,
     /// Where the directories start in argv.
     pub dirs_start: usize,
+    /// `-W STATE [-T ms]`: what to wait for after sending, and for how long at most.
+    pub wait: Option<(Goal, Option<u64>)>,
 }
 
 /// Reads argv (program name first): the request, or the text to print before
 /// exiting 100.
 pub fn request<S: AsRef<[u8]>>(argv: &[S]) -> Result<Request, Vec<u8>> {
-    let mut getopt = GetOpt::new(argv, LETTERS);
+    let spec = [LETTERS, WAIT_OPTIONS].concat();
+    let mut getopt = GetOpt::new(argv, &spec);
     let mut commands = Vec::new();
+    let mut goal = None;
+    let mut timeout_ms = None;
+    let argv0 = argv.first().map_or(&b""[..], AsRef::as_ref);
+    let usage = |complaint: Option<Vec<u8>>| [complaint.unwrap_or_default(), USAGE.to_vec()].concat();
     while let Some(opt) = getopt.next() {
         match opt {
             Opt::Flag(c) if !commands.contains(&c) => commands.push(c),
             Opt::Flag(_) => {}
-            Opt::Arg(..) | Opt::Illegal(_) | Opt::MissingArg(_) => {
-                let argv0 = argv.first().map_or(&b""[..], AsRef::as_ref);
-                let mut text = complaint(argv0, &opt).unwrap_or_default();
-                text.extend_from_slice(USAGE);
-                return Err(text);
-            }
+            Opt::Arg(b'W', state) => match state {
+                [c] if Goal::from_letter(*c).is_some() => goal = Goal::from_letter(*c),
+                _ => return Err(usage(Some([progname(argv0), WAIT_STATES].concat()))),
+            },
+            Opt::Arg(_, ms) => match number(ms) {
+                Some(ms) => timeout_ms = Some(ms),
+                None => return Err(usage(Some([progname(argv0), WAIT_MS].concat()))),
+            },
+            Opt::Illegal(_) | Opt::MissingArg(_) => return Err(usage(complaint(argv0, &opt))),
         }
     }
+    let wait = match (goal, timeout_ms) {
+        (Some(goal), ms) => Some((goal, ms)),
+        (None, Some(_)) => return Err(usage(Some([progname(argv0), WAIT_MS].concat()))),
+        (None, None) => None,
+    };
     Ok(Request {
         commands,
         dirs_start: getopt.operands_start(),
+        wait,
     })
 }
+
+const WAIT_STATES: &[u8] = b": -W takes one of u U d D r R x\n";
+const WAIT_MS: &[u8] = b": -T takes a number of milliseconds, after -W\n";
 
 /// How opening `<dir>/supervise/control` for writing failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +115,8 @@ mod tests {
             req(&["svc", "s", "-u"]).unwrap(),
             Request {
                 commands: vec![],
-                dirs_start: 1
+                dirs_start: 1,
+                wait: None
             }
         );
         assert_eq!(req(&["svc", "-h", "--", "-u"]).unwrap().commands, b"h");
@@ -121,6 +146,34 @@ mod tests {
             req(&["svc", "-+th", "-=", "-PCK", "s"]).unwrap().commands,
             b"+th=PCK"
         );
+    }
+
+    #[test]
+    fn w_waits_after_sending() {
+        let r = req(&["svc", "-dx", "-Wx", "-T", "10000", "s"]).unwrap();
+        assert_eq!((r.commands, r.dirs_start, r.wait), (b"dx".to_vec(), 5, Some((Goal::Exited, Some(10000)))));
+        let r = req(&["svc", "-uWU", "s"]).unwrap();
+        assert_eq!((r.commands, r.wait), (b"u".to_vec(), Some((Goal::Ready, None))));
+        let r = req(&["svc", "-T5", "-Wd", "s"]).unwrap();
+        assert_eq!(r.wait, Some((Goal::Down, Some(5))));
+        insta::assert_snapshot!([
+            req(&["svc", "-Wq", "s"]).unwrap_err(),
+            req(&["svc", "-Wud", "s"]).unwrap_err(),
+            req(&["svc", "-T", "5", "s"]).unwrap_err(),
+            req(&["svc", "-Wu", "-T", "later", "s"]).unwrap_err(),
+            req(&["svc", "-dW"]).unwrap_err(),
+        ].concat(), @r"
+        svc: -W takes one of u U d D r R x
+        svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
+        svc: -W takes one of u U d D r R x
+        svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
+        svc: -T takes a number of milliseconds, after -W
+        svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
+        svc: -T takes a number of milliseconds, after -W
+        svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
+        svc: option requires an argument -- W
+        svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
+        ");
     }
 
     #[test]
