@@ -1,13 +1,14 @@
 //! Benchmarks our programs against upstream's in one run, alternating, and prints
 //! the ratio ours/upstream.
 //!
-//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [multilog] [supervise] [svscan] [--lines N] [--runs R] [--services N] [--idle-seconds S]`
+//! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [multilog] [supervise] [svscan] [svwait] [--lines N] [--runs R] [--services N] [--idle-seconds S]`
 
 mod chain;
 mod multilog;
 mod streams;
 mod supervise;
 mod svscan;
+mod svwait;
 
 use conformance::programs::{Ours, Reference};
 use conformance::tempdir::TempDir;
@@ -63,6 +64,9 @@ fn main() {
         // Renaming the status file takes 0.4 to 10 ms on ext4 here: medians of ten
         // rounds moved with it from run to run.
         supervise::run(&sides, runs.unwrap_or(31));
+    }
+    if wanted("svwait") {
+        svwait::run(&sides, runs.unwrap_or(11));
     }
     if wanted("svscan") {
         svscan::run(&sides, services, idle_seconds, runs.unwrap_or(5));
