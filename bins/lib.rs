@@ -62,6 +62,7 @@ programs!(
     svok,
     svscan,
     svstat,
+    svup,
     svwait,
     tai64n,
     tai64nlocal,
