@@ -2,6 +2,7 @@
 //! line is `model::status`'s. Always exits 0 once the lines are written.
 
 use model::status::{LEN, Observed, svstat_body};
+use model::supervise::info::State;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, open};
 use nix::sys::stat::Mode;
@@ -39,7 +40,17 @@ fn observe(buf: &mut [u8; LEN], now: i64) -> String {
         bytes: &buf[..n],
         down_file,
         now,
+        state: info_state(),
     })
+}
+
+/// The state in `supervise/info`, which ours keeps while an extension file is in
+/// use (svstat(8), EXTENSIONS); none where it cannot be read as one.
+fn info_state() -> Option<State> {
+    let fd = open("supervise/info", OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty()).ok()?;
+    let mut info = [0u8; 512];
+    let n = runtime::io::read(&fd, &mut info).ok()?;
+    State::from_info(&info[..n])
 }
 
 pub fn main(argv: Vec<OsString>) -> i32 {

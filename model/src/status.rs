@@ -5,6 +5,7 @@
 //! little-endian, 0 when down), the paused flag (1), and what supervise wants (1:
 //! `u`, `d`, or 0 after `o`).
 
+use crate::supervise::info::State;
 use crate::tai64::{Tai64N, UNIX_EPOCH};
 
 pub const LEN: usize = 18;
@@ -85,12 +86,14 @@ pub enum Observed<'a> {
     NotRunning,
     UnableToOpenOk(&'a str),
     UnableToOpenStatus(&'a str),
-    /// The first bytes of the status file, whether `down` exists, and the time now
-    /// in whole UNIX seconds.
+    /// The first bytes of the status file, whether `down` exists, the time now
+    /// in whole UNIX seconds, and the state `supervise/info` gives, where
+    /// supervise keeps one (while an extension file is in use).
     Status {
         bytes: &'a [u8],
         down_file: bool,
         now: i64,
+        state: Option<State>,
     },
 }
 
@@ -106,10 +109,24 @@ pub fn svstat_body(o: Observed) -> String {
             bytes,
             down_file,
             now,
+            state,
         } => match Record::decode(bytes) {
             None => "unable to read supervise/status: bad format".to_string(),
-            Some(r) => render(&r, !down_file, now),
+            Some(r) => render(&r, !down_file, now) + state.map_or("", encore_word),
         },
+    }
+}
+
+/// daemontools-encore's word for a state, after the line (svstat(8),
+/// EXTENSIONS): its `stopping` is its stop script's time, which ours' finish
+/// takes; a service down, or waiting to restart, has none.
+fn encore_word(state: State) -> &'static str {
+    match state {
+        State::Starting => ", starting",
+        State::Up | State::Ready => ", running",
+        State::Stopping | State::Finishing => ", stopping",
+        State::Failed => ", failed",
+        State::Down | State::Backoff => "",
     }
 }
 
@@ -166,6 +183,7 @@ mod tests {
                 bytes,
                 down_file,
                 now,
+                state: None,
             })
         };
         insta::assert_snapshot!([
@@ -209,6 +227,40 @@ mod tests {
     }
 
     #[test]
+    fn encores_words_follow_the_line_where_supervise_keeps_info() {
+        let up = Record::new(Tai64N::from_unix_micros(1000, 0), 7642, false, Want::Up).encode();
+        let down = Record::new(Tai64N::from_unix_micros(1000, 0), 0, false, Want::Up).encode();
+        let line = |bytes: &[u8], state| {
+            svstat_body(Observed::Status {
+                bytes,
+                down_file: false,
+                now: 1002,
+                state: Some(state),
+            })
+        };
+        insta::assert_snapshot!([
+            line(&up, State::Starting),
+            line(&up, State::Up),
+            line(&up, State::Ready),
+            line(&up, State::Stopping),
+            line(&down, State::Finishing),
+            line(&down, State::Failed),
+            line(&down, State::Down),
+            line(&down, State::Backoff),
+        ]
+        .join("\n"), @r"
+        up (pid 7642) 2 seconds, starting
+        up (pid 7642) 2 seconds, running
+        up (pid 7642) 2 seconds, running
+        up (pid 7642) 2 seconds, stopping
+        down 2 seconds, normally up, want up, stopping
+        down 2 seconds, normally up, want up, failed
+        down 2 seconds, normally up, want up
+        down 2 seconds, normally up, want up
+        ");
+    }
+
+    #[test]
     fn paused_is_written_only_with_a_pid() {
         assert_eq!(
             Record::new(Tai64N::from_unix_micros(0, 0), 0, true, Want::Up).paused,
@@ -229,7 +281,7 @@ mod tests {
 
         #[test]
         fn any_bytes_give_a_line(bytes in proptest::collection::vec(any::<u8>(), 0..30), down_file: bool, now: i64) {
-            let body = svstat_body(Observed::Status { bytes: &bytes, down_file, now });
+            let body = svstat_body(Observed::Status { bytes: &bytes, down_file, now, state: None });
             prop_assert!(!body.is_empty() && !body.contains('\n'));
         }
     }

@@ -63,22 +63,12 @@ pub struct Detail {
 /// Reads `supervise/info`'s `state` and `readysince`; `None` for text that is no
 /// info file (then the status record alone is judged).
 pub fn detail(info: &[u8]) -> Option<Detail> {
-    let mut state = None;
-    let mut ready_since = None;
-    for line in info.split(|&c| c == b'\n') {
-        if let Some(word) = line.strip_prefix(b"state=") {
-            state = Some(State::from_word(word)?);
-        } else if let Some(label) = line.strip_prefix(b"readysince=") {
-            ready_since = match label {
-                b"" => None,
-                label => Some(Tai64N::parse_label(label)?),
-            };
-        }
-    }
-    Some(Detail {
-        state: state?,
-        ready_since,
-    })
+    let state = State::from_info(info)?;
+    let ready_since = match info.split(|&c| c == b'\n').find_map(|line| line.strip_prefix(b"readysince=")) {
+        None | Some(b"") => None,
+        Some(label) => Some(Tai64N::parse_label(label)?),
+    };
+    Some(Detail { state, ready_since })
 }
 
 /// One look at a service.

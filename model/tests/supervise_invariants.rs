@@ -759,6 +759,7 @@ impl World {
                 bytes,
                 down_file,
                 now: 1_000_000,
+                state: None,
             });
             let up = pid != 0;
             let checks = [
