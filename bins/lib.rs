@@ -61,6 +61,7 @@ programs!(
     svc,
     svok,
     svscan,
+    svshow,
     svstat,
     svup,
     svwait,

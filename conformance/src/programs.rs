@@ -34,7 +34,7 @@ pub const ALL: [&str; 17] = [
 /// The extensions' programs (their man pages' EXTENSIONS): upstream has none of
 /// them, so both runs of a scenario take ours, and upstream's run shows how they
 /// work with upstream's other programs.
-pub const OURS_ONLY: [&str; 2] = ["svup", "svwait"];
+pub const OURS_ONLY: [&str; 3] = ["svshow", "svup", "svwait"];
 
 /// Where upstream's programs are, and what they are.
 #[derive(Clone, Debug)]

@@ -15,6 +15,7 @@ pub mod status;
 pub mod supervise;
 pub mod svc;
 pub mod svscan;
+pub mod svshow;
 pub mod svup;
 pub mod svwait;
 pub mod tai64;
