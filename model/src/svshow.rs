@@ -171,11 +171,11 @@ impl Shown {
     pub fn json(&self, dir: &[u8]) -> String {
         let mut members = vec![format!("\"dir\":{}", json_string(&String::from_utf8_lossy(dir)))];
         for (key, value) in &self.fields {
+            let bare = NUMBERS.contains(key) && value.parse::<i64>().is_ok()
+                || TRUTHS.contains(key) && (value == "true" || value == "false");
             let typed = if value.is_empty() || value == "NA" {
                 "null".to_string()
-            } else if NUMBERS.contains(key) && value.parse::<i64>().is_ok() {
-                value.clone()
-            } else if TRUTHS.contains(key) && (value == "true" || value == "false") {
+            } else if bare {
                 value.clone()
             } else {
                 json_string(value)
