@@ -360,14 +360,23 @@ pub struct Supervisor {
     ready_since: Option<u64>,
     /// The running service was started with a notification descriptor.
     readiness_watched: bool,
+    /// What supervise/info and finish's process-group argument tell, and no
+    /// transition reads.
+    reported: Reported,
+}
+
+/// What [`Supervisor`] keeps only to tell it: in `supervise/info`, and in
+/// finish's process-group argument.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Reported {
     /// Since when the running service has been ready (the wall clock's moment).
     ready_stamp: Tai64N,
     /// The running service was started in a session of its own (`setsid`).
     leads_group: bool,
     /// supervise's process group.
     group: u32,
-    /// There was no `down` file at start-up.
-    normally_up: bool,
+    /// There was a `down` file at start-up.
+    normally_down: bool,
     /// How the service last ended, while it does not run.
     last_exit: Option<Ended>,
     /// The service failed for good, and no `u` or `o` came since.
@@ -403,14 +412,7 @@ impl Supervisor {
             to_group: false,
             ready_since: None,
             readiness_watched: false,
-            ready_stamp: Tai64N { secs: 0, nanos: 0 },
-            leads_group: false,
-            group: 0,
-            normally_up: true,
-            last_exit: None,
-            failed: false,
-            starts: 0,
-            info: None,
+            reported: Reported::default(),
         }
     }
 
@@ -441,7 +443,7 @@ impl Supervisor {
 
     /// What `supervise/info` says, once [`Effect::WriteInfo`] asked for it.
     pub fn info(&self) -> Option<&Info> {
-        self.info.as_ref().map(|(info, _)| info)
+        self.reported.info.as_ref().map(|(info, _)| info)
     }
 
     /// The armed timer that fires first, and when (monotonic nanoseconds).
@@ -532,15 +534,9 @@ impl Supervisor {
                 .ready_since
                 .map(|t| now.saturating_sub(t).min(RESTART_INTERVAL + 1)),
             readiness_watched: self.readiness_watched,
-            // What only supervise/info says decides nothing.
-            ready_stamp: Tai64N { secs: 0, nanos: 0 },
-            leads_group: false,
-            group: 0,
-            normally_up: true,
-            last_exit: None,
-            failed: false,
-            starts: 0,
-            info: None,
+            // Only told (supervise/info, finish's process group): no transition
+            // reads it.
+            reported: Reported::default(),
         }
     }
 
@@ -579,7 +575,7 @@ impl Supervisor {
             return;
         }
         if self.settings == Settings::PLAIN {
-            if self.info.take().is_some() {
+            if self.reported.info.take().is_some() {
                 effects.push(Effect::RemoveInfo);
             }
             return;
@@ -590,7 +586,7 @@ impl Supervisor {
                 .or(self.timer(Timer::ForkRetry).filter(|_| self.want == Want::Up)),
             _ => None,
         };
-        let next_start = match (next_at, self.info) {
+        let next_start = match (next_at, self.reported.info) {
             (Some(at), Some((old, Some(old_at)))) if at == old_at => old.next_start,
             (Some(at), _) => Some(info::wall_at(now.wall, now.mono, at)),
             (None, _) => None,
@@ -599,21 +595,27 @@ impl Supervisor {
         let info = Info {
             state: self.state(next_at.is_some()),
             pid,
-            pgid: pid.map(|pid| if self.leads_group { pid } else { self.group }),
+            pgid: pid.map(|pid| {
+                if self.reported.leads_group {
+                    pid
+                } else {
+                    self.reported.group
+                }
+            }),
             want: self.want,
             paused: self.paused && pid.is_some(),
-            normally_up: self.normally_up,
+            normally_up: !self.reported.normally_down,
             updown_since: match self.phase {
                 Phase::Down { shown: Some(s) } | Phase::Spawning { shown: Some(s), .. } => s.exited,
                 _ => self.stamp,
             },
-            ready_since: self.ready_since.map(|_| self.ready_stamp),
-            last_exit: self.last_exit,
-            restarts: self.starts.saturating_sub(1),
+            ready_since: self.ready_since.map(|_| self.reported.ready_stamp),
+            last_exit: self.reported.last_exit,
+            restarts: self.reported.starts.saturating_sub(1),
             next_start,
         };
-        if self.info.is_none_or(|(old, _)| old != info) {
-            self.info = Some((info, next_at));
+        if self.reported.info.is_none_or(|(old, _)| old != info) {
+            self.reported.info = Some((info, next_at));
             effects.push(Effect::WriteInfo);
         }
     }
@@ -627,7 +629,7 @@ impl Supervisor {
             Phase::Up { .. } if self.readiness_watched => State::Starting,
             Phase::Up { .. } => State::Up,
             Phase::Finishing { .. } => State::Finishing,
-            Phase::Down { .. } | Phase::Exited if self.failed => State::Failed,
+            Phase::Down { .. } | Phase::Exited if self.reported.failed => State::Failed,
             Phase::Down { .. } if restart_waits => State::Backoff,
             Phase::Down { .. } | Phase::Exited => State::Down,
         }
@@ -646,8 +648,8 @@ impl Supervisor {
                 _,
             ) => {
                 self.want = if down_file { Want::Down } else { Want::Up };
-                self.normally_up = !down_file;
-                self.group = group;
+                self.reported.normally_down = down_file;
+                self.reported.group = group;
                 self.stamp = now.wall;
                 self.random = seed | 1;
                 self.take_settings(settings, Reading::Start, effects);
@@ -670,9 +672,9 @@ impl Supervisor {
                 self.paused = false;
                 self.stop_asked = false;
                 self.ready_since = None;
-                self.last_exit = None;
-                self.failed = false;
-                self.starts = self.starts.saturating_add(1);
+                self.reported.last_exit = None;
+                self.reported.failed = false;
+                self.reported.starts = self.reported.starts.saturating_add(1);
                 self.stamp = now.wall;
                 self.last_start = Some(now.mono);
                 self.announce(effects);
@@ -688,7 +690,7 @@ impl Supervisor {
             (Input::ServiceReady, Phase::Up { pid, .. }) => {
                 if self.readiness_watched && self.ready_since.is_none() {
                     self.ready_since = Some(now.mono);
-                    self.ready_stamp = now.wall;
+                    self.reported.ready_stamp = now.wall;
                     if self.settings.notify {
                         effects.push(Effect::Notify {
                             event: Notice::Ready,
@@ -714,7 +716,7 @@ impl Supervisor {
             }
             (Input::Reaped(reaped, ended), Phase::Up { pid, exiting, .. }) if reaped == pid => {
                 self.timers[Timer::KillTimeout as usize] = None;
-                self.last_exit = Some(ended);
+                self.reported.last_exit = Some(ended);
                 self.phase = Phase::Finishing {
                     step: FinishStep::Surveying,
                     service: pid,
@@ -807,7 +809,11 @@ impl Supervisor {
                         Ended::Exited(code) => (code, 0),
                         Ended::Signaled(signal) => (-1, signal),
                     };
-                    let pgid = if self.leads_group { service } else { self.group };
+                    let pgid = if self.reported.leads_group {
+                        service
+                    } else {
+                        self.reported.group
+                    };
                     effects.push(Effect::RunFinish { code, signal, pgid });
                 }
                 effects.append(&mut told);
@@ -857,7 +863,7 @@ impl Supervisor {
                 if ended == Ended::Exited(PERMANENT_FAILURE) {
                     self.want = Want::Down;
                 }
-                self.failed |= failed;
+                self.reported.failed |= failed;
                 let mut told = Vec::new();
                 if self.settings.event_dir {
                     if failed {
@@ -873,7 +879,7 @@ impl Supervisor {
                     });
                 }
                 if exiting {
-                    // Told before supervise's last record and exit.
+                    // Reported before supervise's last record and exit.
                     effects.append(&mut told);
                     self.exit(effects);
                     return;
@@ -981,7 +987,7 @@ impl Supervisor {
             if self.exits.len() >= limit.count as usize {
                 self.exits.clear();
                 self.want = Want::Down;
-                self.failed = true;
+                self.reported.failed = true;
                 return true;
             }
         }
@@ -1076,7 +1082,7 @@ impl Supervisor {
                     }
                 }
                 // A command is a fresh start: no backoff's wait, no exits counted.
-                self.failed = false;
+                self.reported.failed = false;
                 self.not_before = 0;
                 self.restarts = 0;
                 self.exits.clear();
@@ -1215,7 +1221,7 @@ impl Supervisor {
                 shown,
             };
             self.readiness_watched = self.settings.notification_fd.is_some();
-            self.leads_group = self.settings.setsid;
+            self.reported.leads_group = self.settings.setsid;
             effects.push(Effect::Spawn {
                 deferred,
                 setsid: self.settings.setsid,

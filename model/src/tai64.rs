@@ -27,7 +27,7 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 };
 
 /// A TAI64N moment: the 8-byte seconds field and the 4-byte nanoseconds field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tai64N {
     pub secs: u64,
     pub nanos: u32,
