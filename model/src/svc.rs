@@ -151,7 +151,10 @@ mod tests {
     #[test]
     fn w_waits_after_sending() {
         let r = req(&["svc", "-dx", "-Wx", "-T", "10000", "s"]).unwrap();
-        assert_eq!((r.commands, r.dirs_start, r.wait), (b"dx".to_vec(), 5, Some((Goal::Exited, Some(10000)))));
+        assert_eq!(
+            (r.commands, r.dirs_start, r.wait),
+            (b"dx".to_vec(), 5, Some((Goal::Exited, Some(10000))))
+        );
         let r = req(&["svc", "-uWU", "s"]).unwrap();
         assert_eq!((r.commands, r.wait), (b"u".to_vec(), Some((Goal::Ready, None))));
         let r = req(&["svc", "-T5", "-Wd", "s"]).unwrap();

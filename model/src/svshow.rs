@@ -29,7 +29,15 @@ const INFO_FIELDS: [&str; 14] = [
 const DERIVED_FIELDS: [&str; 4] = ["up", "wantedup", "updownfor", "readyfor"];
 
 /// Fields whose values are numbers, and true/false, in JSON.
-const NUMBERS: [&str; 7] = ["pid", "pgid", "exitcode", "signum", "restarts", "updownfor", "readyfor"];
+const NUMBERS: [&str; 7] = [
+    "pid",
+    "pgid",
+    "exitcode",
+    "signum",
+    "restarts",
+    "updownfor",
+    "readyfor",
+];
 const TRUTHS: [&str; 5] = ["paused", "normallyup", "ready", "up", "wantedup"];
 
 /// What svshow's arguments ask for.
@@ -99,7 +107,10 @@ impl Shown {
                 fields.push((key, String::from_utf8_lossy(value).into_owned()));
             }
         }
-        fields.iter().any(|(k, _)| *k == "state").then(|| Shown { fields }.derived(now))
+        fields
+            .iter()
+            .any(|(k, _)| *k == "state")
+            .then(|| Shown { fields }.derived(now))
     }
 
     /// From the status record, and whether `down` is absent.
@@ -113,7 +124,14 @@ impl Shown {
         let truth = |b: bool| if b { "true" } else { "false" }.to_string();
         let fields = vec![
             ("state", if up { "up" } else { "down" }.to_string()),
-            ("pid", if up { record.pid.to_string() } else { "-1".to_string() }),
+            (
+                "pid",
+                if up {
+                    record.pid.to_string()
+                } else {
+                    "-1".to_string()
+                },
+            ),
             ("want", want.to_string()),
             ("paused", truth(record.paused != 0)),
             ("normallyup", truth(normally_up)),
@@ -145,7 +163,10 @@ impl Shown {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `[dir]` and a `key=value` line for each field.
@@ -249,7 +270,15 @@ mod tests {
         let shown = Shown::from_info(&info(), NOW).unwrap();
         insta::assert_snapshot!(String::from_utf8(shown.pairs(b"/service/db")).unwrap());
         assert_eq!(
-            shown.values(&["up", "ready", "pid", "updownfor", "readyfor", "signal", "nextstart"]),
+            shown.values(&[
+                "up",
+                "ready",
+                "pid",
+                "updownfor",
+                "readyfor",
+                "signal",
+                "nextstart"
+            ]),
             b"true true 4321 100 60 NA NA\n"
         );
         insta::assert_snapshot!(shown.json(b"/service/\"db\"\n"));
@@ -260,14 +289,23 @@ mod tests {
         let up = Record::new(at(1_800_000_090), 77, true, Want::Down);
         let shown = Shown::from_status(&up, false, NOW);
         insta::assert_snapshot!(String::from_utf8(shown.pairs(b"web")).unwrap());
-        assert_eq!(shown.values(&["up", "wantedup", "ready", "pgid", "updownfor"]), b"true false NA NA 10\n");
+        assert_eq!(
+            shown.values(&["up", "wantedup", "ready", "pgid", "updownfor"]),
+            b"true false NA NA 10\n"
+        );
         let down = Record::new(at(1_800_000_099), 0, false, Want::Nothing);
         let shown = Shown::from_status(&down, true, NOW);
         assert_eq!(
             shown.json(b"web"),
             r#"{"dir":"web","state":"down","pid":-1,"want":"once","paused":false,"normallyup":true,"updownsince":"@400000006b49d26d000001f4","up":false,"wantedup":false,"updownfor":1}"#
         );
-        assert_eq!(json_document(&[shown.json(b"a"), shown.json(b"b")]).iter().filter(|&&c| c == b'{').count(), 2);
+        assert_eq!(
+            json_document(&[shown.json(b"a"), shown.json(b"b")])
+                .iter()
+                .filter(|&&c| c == b'{')
+                .count(),
+            2
+        );
     }
 
     #[test]
@@ -283,14 +321,27 @@ mod tests {
     #[test]
     fn arguments() {
         let r = |args: &[&str]| {
-            request(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>()).map_err(|e| String::from_utf8(e).unwrap())
+            request(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>())
+                .map_err(|e| String::from_utf8(e).unwrap())
         };
         assert_eq!(r(&["svshow", "a", "b"]), Ok((Format::Pairs, 1)));
         assert_eq!(r(&["svshow", "-j", "a"]), Ok((Format::Json, 2)));
-        assert_eq!(r(&["svshow", "-o", "up,pid", "a"]), Ok((Format::Values(vec!["up", "pid"]), 3)));
-        assert_eq!(r(&["svshow", "-o", "up,pidd", "a"]), Err("svshow: unknown field: pidd\n".into()));
-        assert_eq!(r(&["svshow", "-o", "", "a"]), Err("svshow: unknown field: \n".into()));
-        assert_eq!(r(&["svshow", "-x", "a"]), Err("svshow: illegal option -- x\n".into()));
+        assert_eq!(
+            r(&["svshow", "-o", "up,pid", "a"]),
+            Ok((Format::Values(vec!["up", "pid"]), 3))
+        );
+        assert_eq!(
+            r(&["svshow", "-o", "up,pidd", "a"]),
+            Err("svshow: unknown field: pidd\n".into())
+        );
+        assert_eq!(
+            r(&["svshow", "-o", "", "a"]),
+            Err("svshow: unknown field: \n".into())
+        );
+        assert_eq!(
+            r(&["svshow", "-x", "a"]),
+            Err("svshow: illegal option -- x\n".into())
+        );
         assert_eq!(r(&["svshow", "-j"]), Err(String::new()));
     }
 }

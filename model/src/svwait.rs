@@ -64,7 +64,10 @@ pub struct Detail {
 /// info file (then the status record alone is judged).
 pub fn detail(info: &[u8]) -> Option<Detail> {
     let state = State::from_info(info)?;
-    let ready_since = match info.split(|&c| c == b'\n').find_map(|line| line.strip_prefix(b"readysince=")) {
+    let ready_since = match info
+        .split(|&c| c == b'\n')
+        .find_map(|line| line.strip_prefix(b"readysince="))
+    {
         None | Some(b"") => None,
         Some(label) => Some(Tai64N::parse_label(label)?),
     };
@@ -99,7 +102,9 @@ impl Look {
 
     fn finished(&self) -> bool {
         let down = self.status.is_some_and(|r| r.pid == 0);
-        down && self.detail.is_none_or(|d| matches!(d.state, State::Down | State::Backoff | State::Failed))
+        down && self
+            .detail
+            .is_none_or(|d| matches!(d.state, State::Down | State::Backoff | State::Failed))
     }
 
     fn failed(&self) -> bool {
@@ -112,7 +117,9 @@ impl Look {
 pub enum Verdict {
     Met,
     /// Not yet; met at `due` if nothing changes (an uptime asked for by `-s`).
-    Pending { due: Option<Tai64N> },
+    Pending {
+        due: Option<Tai64N>,
+    },
     /// Supervise gave the service up (`state=failed`): it will not come up.
     Failed,
     /// Supervise does not run, and the goal needs it.
@@ -158,7 +165,11 @@ pub fn judge(goal: Goal, first: &Look, latest: &Look, min_uptime: u64, now: Tai6
 }
 
 fn met_if(met: bool) -> Verdict {
-    if met { Verdict::Met } else { Verdict::Pending { due: None } }
+    if met {
+        Verdict::Met
+    } else {
+        Verdict::Pending { due: None }
+    }
 }
 
 /// What to do after judging every service.
@@ -185,7 +196,11 @@ pub fn decide(verdicts: &[Verdict], any: bool) -> Outcome {
     if done {
         return Outcome::Exit(0);
     }
-    let hopeless = if any { pending == 0 } else { pending == 0 || not_running > 0 };
+    let hopeless = if any {
+        pending == 0
+    } else {
+        pending == 0 || not_running > 0
+    };
     if hopeless {
         return Outcome::Exit(if not_running > 0 {
             EXIT_NOT_RUNNING
@@ -218,7 +233,8 @@ pub struct Request {
 }
 
 /// svwait's synopsis, for its usage message.
-pub const USAGE: &str = "svwait [ -u | -U | -d | -D | -r | -R | -x ] [ -a | -o ] [ -t ms ] [ -s secs ] dir ...";
+pub const USAGE: &str =
+    "svwait [ -u | -U | -d | -D | -r | -R | -x ] [ -a | -o ] [ -t ms ] [ -s secs ] dir ...";
 
 /// Reads argv (program name first): the request, or the parser's complaint (if
 /// any) to print before the usage message and exit 100.
@@ -317,7 +333,10 @@ mod tests {
         assert_eq!(j(Goal::Down, plain(0, 1)), Verdict::Met);
         assert_eq!(j(Goal::Down, plain(7, 1)), PENDING);
         // No record yet: supervise just started.
-        let fresh = Look { status: None, ..plain(0, 0) };
+        let fresh = Look {
+            status: None,
+            ..plain(0, 0)
+        };
         assert_eq!(j(Goal::Up, fresh), PENDING);
         assert_eq!(j(Goal::Down, fresh), PENDING);
     }
@@ -328,7 +347,11 @@ mod tests {
             assert_eq!(judge(goal, &GONE, &GONE, 0, at(0)), Verdict::Met, "{goal:?}");
         }
         for goal in [Goal::Up, Goal::Ready, Goal::Restarted, Goal::ReadyAgain] {
-            assert_eq!(judge(goal, &GONE, &GONE, 0, at(0)), Verdict::NotRunning, "{goal:?}");
+            assert_eq!(
+                judge(goal, &GONE, &GONE, 0, at(0)),
+                Verdict::NotRunning,
+                "{goal:?}"
+            );
         }
         assert_eq!(judge(Goal::Exited, &GONE, &plain(0, 0), 0, at(0)), PENDING);
     }
@@ -338,7 +361,10 @@ mod tests {
         let j = |goal, latest: Look| judge(goal, &plain(0, 0), &latest, 0, at(10));
         assert_eq!(j(Goal::Ready, plain(7, 1)), Verdict::Met);
         assert_eq!(j(Goal::Ready, with_info(7, 1, State::Starting, None)), PENDING);
-        assert_eq!(j(Goal::Ready, with_info(7, 1, State::Ready, Some(2))), Verdict::Met);
+        assert_eq!(
+            j(Goal::Ready, with_info(7, 1, State::Ready, Some(2))),
+            Verdict::Met
+        );
         // Up without a notification-fd: ready once up.
         assert_eq!(j(Goal::Ready, with_info(7, 1, State::Up, None)), Verdict::Met);
         // A readysince left from before the service went down is not ready.
@@ -366,7 +392,10 @@ mod tests {
         // The same pid again, started later: a restart too.
         assert_eq!(j(plain(7, 5)), Verdict::Met);
         // Down at first: any up is new.
-        assert_eq!(judge(Goal::Restarted, &plain(0, 1), &plain(7, 1), 0, at(10)), Verdict::Met);
+        assert_eq!(
+            judge(Goal::Restarted, &plain(0, 1), &plain(7, 1), 0, at(10)),
+            Verdict::Met
+        );
         let first = with_info(7, 1, State::Ready, Some(2));
         let j = |latest: Look| judge(Goal::ReadyAgain, &first, &latest, 0, at(10));
         assert_eq!(j(with_info(7, 1, State::Ready, Some(2))), PENDING);
@@ -384,7 +413,13 @@ mod tests {
         assert_eq!(judge(Goal::Up, &first, &plain(7, 5), 3, at(8)), Verdict::Met);
         // Ready: counted from the start.
         assert_eq!(
-            judge(Goal::Ready, &first, &with_info(7, 5, State::Ready, Some(7)), 3, at(8)),
+            judge(
+                Goal::Ready,
+                &first,
+                &with_info(7, 5, State::Ready, Some(7)),
+                3,
+                at(8)
+            ),
             Verdict::Met
         );
     }
@@ -393,7 +428,11 @@ mod tests {
     fn a_failed_service_will_not_come_up() {
         let failed = with_info(0, 1, State::Failed, None);
         for goal in [Goal::Up, Goal::Ready, Goal::Restarted, Goal::ReadyAgain] {
-            assert_eq!(judge(goal, &plain(0, 0), &failed, 0, at(2)), Verdict::Failed, "{goal:?}");
+            assert_eq!(
+                judge(goal, &plain(0, 0), &failed, 0, at(2)),
+                Verdict::Failed,
+                "{goal:?}"
+            );
         }
         assert_eq!(judge(Goal::Down, &plain(0, 0), &failed, 0, at(2)), Verdict::Met);
     }
@@ -405,7 +444,10 @@ mod tests {
         assert_eq!(decide(&[Met, Met], false), Outcome::Exit(0));
         assert_eq!(decide(&[Met, PENDING], false), Outcome::Wait { due: None });
         assert_eq!(decide(&[Met, PENDING], true), Outcome::Exit(0));
-        assert_eq!(decide(&[due(5), due(3), PENDING], false), Outcome::Wait { due: Some(at(3)) });
+        assert_eq!(
+            decide(&[due(5), due(3), PENDING], false),
+            Outcome::Wait { due: Some(at(3)) }
+        );
         // A supervise that does not run: at once with all, once nothing else can be met with any.
         assert_eq!(decide(&[NotRunning, PENDING], false), Outcome::Exit(102));
         assert_eq!(decide(&[NotRunning, PENDING], true), Outcome::Wait { due: None });
@@ -438,16 +480,28 @@ mod tests {
     #[test]
     fn arguments() {
         let r = req(&["svwait", "a", "b"]).unwrap();
-        assert_eq!((r.goal, r.any, r.timeout_ms, r.min_uptime, r.dirs_start), (Goal::Up, false, None, 0, 1));
+        assert_eq!(
+            (r.goal, r.any, r.timeout_ms, r.min_uptime, r.dirs_start),
+            (Goal::Up, false, None, 0, 1)
+        );
         let r = req(&["svwait", "-dU", "-o", "-t", "0", "-s5", "a"]).unwrap();
-        assert_eq!((r.goal, r.any, r.timeout_ms, r.min_uptime, r.dirs_start), (Goal::Ready, true, Some(0), 5, 6));
+        assert_eq!(
+            (r.goal, r.any, r.timeout_ms, r.min_uptime, r.dirs_start),
+            (Goal::Ready, true, Some(0), 5, 6)
+        );
         let r = req(&["svwait", "-oa", "-x", "--", "-a"]).unwrap();
         assert_eq!((r.goal, r.any, r.dirs_start), (Goal::Exited, false, 4));
         assert_eq!(req(&["svwait", "-u"]), Err(String::new()));
         assert_eq!(req(&["svwait", "-t", "soon", "a"]), Err(String::new()));
         assert_eq!(req(&["svwait", "-s", "-1", "a"]), Err(String::new()));
-        assert_eq!(req(&["svwait", "-q", "a"]), Err("svwait: illegal option -- q\n".into()));
-        assert_eq!(req(&["/bin/svwait", "-t"]), Err("svwait: option requires an argument -- t\n".into()));
+        assert_eq!(
+            req(&["svwait", "-q", "a"]),
+            Err("svwait: illegal option -- q\n".into())
+        );
+        assert_eq!(
+            req(&["/bin/svwait", "-t"]),
+            Err("svwait: option requires an argument -- t\n".into())
+        );
     }
 
     fn any_look() -> impl Strategy<Value = Look> {
@@ -462,14 +516,16 @@ mod tests {
             State::Failed,
         ]);
         let detail = prop::option::of((state, prop::option::of(0u64..20)));
-        (any::<bool>(), prop::option::of((0u32..3, 0u64..20)), detail).prop_map(|(running, status, detail)| Look {
-            running,
-            status: status.and_then(|(pid, since)| self::status(pid, since)),
-            detail: detail.map(|(state, ready)| Detail {
-                state,
-                ready_since: ready.map(at),
-            }),
-        })
+        (any::<bool>(), prop::option::of((0u32..3, 0u64..20)), detail).prop_map(
+            |(running, status, detail)| Look {
+                running,
+                status: status.and_then(|(pid, since)| self::status(pid, since)),
+                detail: detail.map(|(state, ready)| Detail {
+                    state,
+                    ready_since: ready.map(at),
+                }),
+            },
+        )
     }
 
     fn any_goal() -> impl Strategy<Value = Goal> {

@@ -64,7 +64,9 @@ impl State {
 
     /// The state an info file's `state=` line gives, if it names one.
     pub fn from_info(info: &[u8]) -> Option<State> {
-        let line = info.split(|&c| c == b'\n').find_map(|line| line.strip_prefix(b"state="))?;
+        let line = info
+            .split(|&c| c == b'\n')
+            .find_map(|line| line.strip_prefix(b"state="))?;
         State::from_word(line)
     }
 }
