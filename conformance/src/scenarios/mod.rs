@@ -12,6 +12,8 @@ mod supervise_finish;
 mod supervise_info;
 mod supervise_stopping;
 mod svscan;
+mod svshow;
+mod svwait;
 mod tai64n;
 mod tai64nlocal;
 
@@ -49,6 +51,9 @@ pub fn all() -> Vec<Scenario> {
     all.extend(supervise_extensions::svc_scenarios());
     all.extend(supervise::svok_scenarios());
     all.extend(supervise::svstat_scenarios());
+    all.extend(svwait::scenarios());
+    all.extend(svshow::svup_scenarios());
+    all.extend(svshow::svshow_scenarios());
     all.extend(multilog::scenarios());
     all.extend(multilog_extensions::scenarios());
     all.extend(svscan::svscan_scenarios());
