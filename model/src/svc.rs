@@ -62,7 +62,7 @@ pub fn request<S: AsRef<[u8]>>(argv: &[S]) -> Result<Request, Vec<u8>> {
     }
     let wait = match (goal, timeout_ms) {
         (Some(goal), ms) => Some((goal, ms)),
-        (None, Some(_)) => return Err(usage(Some([progname(argv0), WAIT_MS].concat()))),
+        (None, Some(_)) => return Err(usage(Some([progname(argv0), WAIT_NEEDED].concat()))),
         (None, None) => None,
     };
     Ok(Request {
@@ -73,7 +73,8 @@ pub fn request<S: AsRef<[u8]>>(argv: &[S]) -> Result<Request, Vec<u8>> {
 }
 
 const WAIT_STATES: &[u8] = b": -W takes one of u U d D r R x\n";
-const WAIT_MS: &[u8] = b": -T takes a number of milliseconds, after -W\n";
+const WAIT_MS: &[u8] = b": -T takes a number of milliseconds\n";
+const WAIT_NEEDED: &[u8] = b": -T goes with -W\n";
 
 /// How opening `<dir>/supervise/control` for writing failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,9 +171,9 @@ mod tests {
         svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
         svc: -W takes one of u U d D r R x
         svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
-        svc: -T takes a number of milliseconds, after -W
+        svc: -T goes with -W
         svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
-        svc: -T takes a number of milliseconds, after -W
+        svc: -T takes a number of milliseconds
         svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill
         svc: option requires an argument -- W
         svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill

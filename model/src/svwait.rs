@@ -146,9 +146,11 @@ pub fn judge(goal: Goal, first: &Look, latest: &Look, min_uptime: u64, now: Tai6
         Goal::Restarted => latest.up_since() != first.up_since(),
         Goal::ReadyAgain => ready.is_some() && ready != first.ready_since(),
     };
-    // An uptime counts from the start, as runit's svwaitup counts it.
+    // An uptime counts from the start, as runit's svwaitup counts it; a start
+    // stamped later than now (the clock was set back) is now.
     match latest.up_since().filter(|_| condition) {
         Some(since) => {
+            let since = since.min(now);
             let due = Tai64N {
                 secs: since.secs.saturating_add(min_uptime),
                 nanos: since.nanos,
@@ -411,6 +413,12 @@ mod tests {
             Verdict::Pending { due: Some(at(8)) }
         );
         assert_eq!(judge(Goal::Up, &first, &plain(7, 5), 3, at(8)), Verdict::Met);
+        // Stamped in the future (the clock set back since): up now, counted from now.
+        assert_eq!(judge(Goal::Up, &first, &plain(7, 50), 0, at(8)), Verdict::Met);
+        assert_eq!(
+            judge(Goal::Up, &first, &plain(7, 50), 3, at(8)),
+            Verdict::Pending { due: Some(at(11)) }
+        );
         // Ready: counted from the start.
         assert_eq!(
             judge(
