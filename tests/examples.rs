@@ -78,7 +78,10 @@ fn svstat(dirs: &[PathBuf]) -> String {
 #[test]
 fn the_example_tree_and_its_kubernetes_probes() {
     if !nix::unistd::geteuid().is_root() {
-        assert!(!support::live_required(), "the example runs its clock as nobody: root is needed");
+        assert!(
+            !support::live_required(),
+            "the example runs its clock as nobody: root is needed"
+        );
         eprintln!("not root: the example's clock cannot drop to nobody, not run");
         return;
     }
@@ -86,7 +89,10 @@ fn the_example_tree_and_its_kubernetes_probes() {
     let bin = programs(scratch.path());
     let service = scratch.path().join("service");
     copy_tree(&format!("{EXAMPLES}/service"), &service);
-    let dirs: Vec<PathBuf> = ["clock", "clock/log", "watcher", "watcher/log"].iter().map(|s| service.join(s)).collect();
+    let dirs: Vec<PathBuf> = ["clock", "clock/log", "watcher", "watcher/log"]
+        .iter()
+        .map(|s| service.join(s))
+        .collect();
     let path = format!("{}:/usr/bin:/bin", bin.display());
     let mut svscan: Child = ours("svscan")
         .arg(&service)
@@ -100,7 +106,10 @@ fn the_example_tree_and_its_kubernetes_probes() {
     let [(live, liveness), (ready, readiness)] = &probes[..] else {
         panic!("pod.yaml: two probes, liveness then readiness: {probes:?}");
     };
-    assert_eq!((live.as_str(), ready.as_str()), ("livenessProbe", "readinessProbe"));
+    assert_eq!(
+        (live.as_str(), ready.as_str()),
+        ("livenessProbe", "readinessProbe")
+    );
     assert_eq!(liveness[0], "svok");
     assert_eq!(&readiness[..4], ["svwait", "-U", "-t", "0"]);
 
@@ -109,26 +118,49 @@ fn the_example_tree_and_its_kubernetes_probes() {
     let saw_ready = poll_until(PATIENCE, Duration::from_millis(50), || {
         std::fs::read_to_string(&watcher_log).is_ok_and(|log| log.contains("the clock is ready"))
     });
-    assert!(saw_ready, "the watcher never saw the clock ready: {}", svstat(&dirs));
-    let ready_now = poll_until(PATIENCE, Duration::from_millis(50), || probe(readiness, &service, &bin) == 0);
+    assert!(
+        saw_ready,
+        "the watcher never saw the clock ready: {}",
+        svstat(&dirs)
+    );
+    let ready_now = poll_until(PATIENCE, Duration::from_millis(50), || {
+        probe(readiness, &service, &bin) == 0
+    });
     assert!(ready_now, "the readiness probe never passed: {}", svstat(&dirs));
     assert_eq!(probe(liveness, &service, &bin), 0, "liveness: {}", svstat(&dirs));
 
     // The clock down: not ready (99: one look, not met), still alive.
-    let down = ours("svc").args(["-d", "-Wd", "-T", "10000"]).arg(&dirs[0]).status().unwrap();
+    let down = ours("svc")
+        .args(["-d", "-Wd", "-T", "10000"])
+        .arg(&dirs[0])
+        .status()
+        .unwrap();
     assert_eq!(down.code(), Some(0));
     assert_eq!(probe(readiness, &service, &bin), 99, "{}", svstat(&dirs));
     assert_eq!(probe(liveness, &service, &bin), 0);
     // Up again: ready once it says so.
-    let up = ours("svc").args(["-u", "-WU", "-T", "10000"]).arg(&dirs[0]).status().unwrap();
+    let up = ours("svc")
+        .args(["-u", "-WU", "-T", "10000"])
+        .arg(&dirs[0])
+        .status()
+        .unwrap();
     assert_eq!(up.code(), Some(0), "{}", svstat(&dirs));
     assert_eq!(probe(readiness, &service, &bin), 0, "{}", svstat(&dirs));
 
     // svscan gone (by its pid), every supervise told to exit and waited for.
     svscan.kill().unwrap();
     svscan.wait().unwrap();
-    let mut gone = ours("svc").args(["-dx", "-Wx", "-T", "10000"]).args(&dirs).spawn().unwrap();
-    assert_eq!(wait_with_deadline(&mut gone, PATIENCE).code(), Some(0), "{}", svstat(&dirs));
+    let mut gone = ours("svc")
+        .args(["-dx", "-Wx", "-T", "10000"])
+        .args(&dirs)
+        .spawn()
+        .unwrap();
+    assert_eq!(
+        wait_with_deadline(&mut gone, PATIENCE).code(),
+        Some(0),
+        "{}",
+        svstat(&dirs)
+    );
     assert_ne!(probe(liveness, &service, &bin), 0);
     assert_eq!(probe(readiness, &service, &bin), 102);
 }

@@ -7,7 +7,10 @@ use std::path::Path;
 #[test]
 fn every_program_has_a_man_page() {
     let man = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
-    for name in conformance::programs::ALL.iter().chain(&conformance::programs::OURS_ONLY) {
+    for name in conformance::programs::ALL
+        .iter()
+        .chain(&conformance::programs::OURS_ONLY)
+    {
         let path = man.join(format!("{name}.8"));
         let page = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let title = format!(".TH {} 8 ", name.to_uppercase());
@@ -29,7 +32,10 @@ fn every_program_has_a_man_page() {
 
 #[test]
 fn man_pages_render_without_warnings() {
-    for name in conformance::programs::ALL.iter().chain(&conformance::programs::OURS_ONLY) {
+    for name in conformance::programs::ALL
+        .iter()
+        .chain(&conformance::programs::OURS_ONLY)
+    {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("man")
             .join(format!("{name}.8"));

@@ -33,7 +33,14 @@ fn start(mut supervise: Command, dir: &Path) -> Child {
         .spawn()
         .unwrap();
     let up = poll_until(PATIENCE, Duration::from_millis(20), || {
-        ours("svwait").args(["-u", "-t", "0"]).arg(dir).stderr(Stdio::null()).status().unwrap().code() == Some(0)
+        ours("svwait")
+            .args(["-u", "-t", "0"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .code()
+            == Some(0)
     });
     assert!(up, "the service in {} never came up", dir.display());
     child
@@ -45,7 +52,8 @@ fn has_let_go(pid: u32, dir: &Path) -> bool {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
         return true;
     };
-    !fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(dir)))
+    !fds.flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(dir)))
 }
 
 /// `svc -dx -Wx -T 10000 s`, then nothing of supervise is left: no descriptor in
@@ -55,15 +63,29 @@ fn removal_round(supervise: Command, scratch: &Path, round: usize) {
     let mut child = start(supervise, &dir);
     let pid = child.id();
     let dir = dir.canonicalize().unwrap();
-    assert!(!has_let_go(pid, &dir), "round {round}: supervise {pid} holds nothing in {}", dir.display());
-    let svc = ours("svc").args(["-dx", "-Wx", "-T", "10000"]).arg(&dir).output().unwrap();
+    assert!(
+        !has_let_go(pid, &dir),
+        "round {round}: supervise {pid} holds nothing in {}",
+        dir.display()
+    );
+    let svc = ours("svc")
+        .args(["-dx", "-Wx", "-T", "10000"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(svc.status.code(), Some(0), "round {round}: {svc:?}");
-    assert!(has_let_go(pid, &dir), "round {round}: svc returned while supervise {pid} held its files");
+    assert!(
+        has_let_go(pid, &dir),
+        "round {round}: svc returned while supervise {pid} held its files"
+    );
     let svok = ours("svok").arg(&dir).status().unwrap();
     assert_eq!(svok.code(), Some(100), "round {round}");
     std::fs::remove_dir_all(dir.join("supervise")).unwrap();
     assert!(wait_with_deadline(&mut child, PATIENCE).success());
-    assert!(!dir.join("supervise").exists(), "round {round}: supervise/ came back");
+    assert!(
+        !dir.join("supervise").exists(),
+        "round {round}: supervise/ came back"
+    );
 }
 
 #[test]
@@ -110,10 +132,16 @@ fn a_waiting_svwait_sleeps_while_others_read_the_service() {
         ours("svok").arg(&dir).status().unwrap();
         looks += 1;
     }
-    assert!(svwait.try_wait().unwrap().is_none(), "svwait -d ended while the service is up");
+    assert!(
+        svwait.try_wait().unwrap().is_none(),
+        "svwait -d ended while the service is up"
+    );
     let ticks = cpu_ticks(svwait.id());
     // A svwait woken by every look would spend about a tick per dozen looks.
-    assert!(ticks <= 3, "svwait used {ticks} ticks of CPU during {looks} looks by others");
+    assert!(
+        ticks <= 3,
+        "svwait used {ticks} ticks of CPU during {looks} looks by others"
+    );
     ours("svc").arg("-d").arg(&dir).status().unwrap();
     assert_eq!(wait_with_deadline(&mut svwait, PATIENCE).code(), Some(0));
     ours("svc").arg("-dx").arg(&dir).status().unwrap();
@@ -127,14 +155,20 @@ fn a_directory_removed_while_waited_on_ends_the_wait() {
         let dir = service(scratch.path(), &format!("s{goal}"));
         let mut supervise = start(ours("supervise"), &dir);
         let want = if goal == "-u" { "-r" } else { goal };
-        let mut svwait = ours("svwait").arg(want).arg(&dir).stderr(Stdio::null()).spawn().unwrap();
+        let mut svwait = ours("svwait")
+            .arg(want)
+            .arg(&dir)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         // svwait has looked once it watches: give it the time to, by polling for
         // its inotify descriptor.
         let watching = poll_until(PATIENCE, Duration::from_millis(20), || {
             std::fs::read_dir(format!("/proc/{}/fd", svwait.id()))
                 .map(|fds| {
-                    fds.flatten()
-                        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify")))
+                    fds.flatten().any(|fd| {
+                        std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify"))
+                    })
                 })
                 .unwrap_or(false)
         });
@@ -144,7 +178,11 @@ fn a_directory_removed_while_waited_on_ends_the_wait() {
         let service_pid = model::status::Record::decode(&record).unwrap().pid;
         supervise.kill().unwrap();
         supervise.wait().unwrap();
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(service_pid as i32), nix::sys::signal::SIGKILL).unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(service_pid as i32),
+            nix::sys::signal::SIGKILL,
+        )
+        .unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         let status = wait_with_deadline(&mut svwait, PATIENCE);
         assert_eq!(status.code(), Some(expected), "svwait {want}");

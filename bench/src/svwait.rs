@@ -83,7 +83,9 @@ fn round(sides: &Sides, supervise: Command, waiter: Waiter, dir: &Path) -> Durat
         Waiter::SvokLoop(phase) => {
             let svok = sides.reference.dir.join("svok");
             let mut c = quiet(Command::new("/bin/sh"));
-            c.args(["-c", "while \"$0\" \"$1\"; do sleep 1; done"]).arg(svok).arg(&dir);
+            c.args(["-c", "while \"$0\" \"$1\"; do sleep 1; done"])
+                .arg(svok)
+                .arg(&dir);
             let child = c.spawn().expect("sh");
             std::thread::sleep(phase);
             child
@@ -118,28 +120,63 @@ pub fn run(sides: &Sides, rounds: usize) {
     for i in 0..rounds {
         // The loop's phase spread over its second, the same in every run.
         let phase = Duration::from_millis((i as u64 * 379) % 1000);
-        times[0].push(round(sides, sides.ours.command("supervise"), Waiter::Svwait, &scratch.join("a")));
-        times[1].push(round(sides, upstream("supervise"), Waiter::Svwait, &scratch.join("b")));
-        times[2].push(round(sides, sides.ours.command("supervise"), Waiter::SvokLoop(phase), &scratch.join("c")));
+        times[0].push(round(
+            sides,
+            sides.ours.command("supervise"),
+            Waiter::Svwait,
+            &scratch.join("a"),
+        ));
+        times[1].push(round(
+            sides,
+            upstream("supervise"),
+            Waiter::Svwait,
+            &scratch.join("b"),
+        ));
+        times[2].push(round(
+            sides,
+            sides.ours.command("supervise"),
+            Waiter::SvokLoop(phase),
+            &scratch.join("c"),
+        ));
     }
     let [ours, on_upstream, svok_loop] = times.map(median);
-    println!("| `svwait -x`, our supervise | {ours:.2} | {:.4} |", ours / svok_loop);
-    println!("| `svwait -x`, upstream's supervise | {on_upstream:.2} | {:.4} |", on_upstream / svok_loop);
+    println!(
+        "| `svwait -x`, our supervise | {ours:.2} | {:.4} |",
+        ours / svok_loop
+    );
+    println!(
+        "| `svwait -x`, upstream's supervise | {on_upstream:.2} | {:.4} |",
+        on_upstream / svok_loop
+    );
     println!("| `while svok s; do sleep 1; done` (upstream's svok), our supervise | {svok_loop:.2} | 1 |");
 
     // A minute of waiting while svstat reads the service every second.
     let dir = service(&scratch.join("idle"));
-    let mut supervise = quiet(sides.ours.command("supervise")).arg(&dir).spawn().expect("supervise");
+    let mut supervise = quiet(sides.ours.command("supervise"))
+        .arg(&dir)
+        .spawn()
+        .expect("supervise");
     wait_for("the service up", || up(&dir));
-    let mut svwait = quiet(sides.ours.command("svwait")).arg("-d").arg(&dir).spawn().expect("svwait");
+    let mut svwait = quiet(sides.ours.command("svwait"))
+        .arg("-d")
+        .arg(&dir)
+        .spawn()
+        .expect("svwait");
     wait_for("svwait watching", || watching(svwait.id()));
     let before = cpu_micros(svwait.id());
     for _ in 0..60 {
-        quiet(sides.ours.command("svstat")).arg(&dir).status().expect("svstat");
+        quiet(sides.ours.command("svstat"))
+            .arg(&dir)
+            .status()
+            .expect("svstat");
         std::thread::sleep(Duration::from_secs(1));
     }
     let used = cpu_micros(svwait.id()) - before;
-    quiet(sides.ours.command("svc")).arg("-dx").arg(&dir).status().expect("svc");
+    quiet(sides.ours.command("svc"))
+        .arg("-dx")
+        .arg(&dir)
+        .status()
+        .expect("svc");
     let _ = svwait.wait();
     let _ = supervise.wait();
     println!("| CPU of a `svwait -d` waiting 60 s beside svstat every second, µs | {used:.0} | |");

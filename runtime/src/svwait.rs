@@ -36,7 +36,10 @@ pub fn look(dir: &Path, must_exist: bool) -> Result<Look, Fatal> {
         Err(Errno::ENOENT) if must_exist => {
             return match nix::sys::stat::stat(dir) {
                 Ok(_) => Ok(gone),
-                Err(e) => Err(Fatal::new(&[b"unable to open ", dir.as_os_str().as_bytes()], Some(e))),
+                Err(e) => Err(Fatal::new(
+                    &[b"unable to open ", dir.as_os_str().as_bytes()],
+                    Some(e),
+                )),
             };
         }
         Err(Errno::ENOENT | Errno::ENXIO | Errno::ENOTDIR) => return Ok(gone),
@@ -46,7 +49,16 @@ pub fn look(dir: &Path, must_exist: bool) -> Result<Look, Fatal> {
     let status = match read_file(dir, "supervise/status", &mut buf) {
         Ok(n) => match Record::decode(&buf[..n]) {
             Some(r) => Some(r),
-            None => return Err(Fatal::new(&[b"unable to read ", &name(dir, "supervise/status"), b": bad format"], None)),
+            None => {
+                return Err(Fatal::new(
+                    &[
+                        b"unable to read ",
+                        &name(dir, "supervise/status"),
+                        b": bad format",
+                    ],
+                    None,
+                ));
+            }
         },
         Err(Errno::ENOENT) => None,
         Err(e) => return Err(failure(dir, "supervise/status", e)),
@@ -65,7 +77,11 @@ pub fn look(dir: &Path, must_exist: bool) -> Result<Look, Fatal> {
 
 /// Reads the start of `dir/file` into `buf`: the number of bytes read.
 fn read_file(dir: &Path, file: &str, buf: &mut [u8]) -> Result<usize, Errno> {
-    let fd = open(&dir.join(file), OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())?;
+    let fd = open(
+        &dir.join(file),
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )?;
     let mut n = 0;
     while n < buf.len() {
         match crate::io::read(&fd, &mut buf[n..])? {
@@ -123,7 +139,11 @@ pub fn wait(wanted: Wanted, dirs: &[&Path], firsts: &[Look]) -> Result<Waited, F
             .collect();
         let due = match decide(&verdicts, wanted.any) {
             Outcome::Exit(status) => {
-                let not_running = latests.iter().enumerate().filter(|(_, l)| !l.running).map(|(i, _)| i);
+                let not_running = latests
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| !l.running)
+                    .map(|(i, _)| i);
                 return Ok(Waited::Exit(status, not_running.collect()));
             }
             Outcome::Wait { due } => due,

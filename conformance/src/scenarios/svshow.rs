@@ -59,7 +59,12 @@ svc -dx s; wait $sv; up s",
         ),
         // With log/, its own supervise (as svscan starts it): no option needs
         // both up, -l the service, -L the log.
-        exe(exe(svup("a-service-and-its-log"), "s/run", SLEEPER), "s/log/run", DISCARDER).run(
+        exe(
+            exe(svup("a-service-and-its-log"), "s/run", SLEEPER),
+            "s/log/run",
+            DISCARDER,
+        )
+        .run(
             "supervise s & sv=$!; supervise s/log & lv=$!; waitfor isup s; waitfor isup s/log
 up s; up -l s; up -L s
 svc -d s/log; waitfor isdown s/log; up s; up -l s; up -L s
@@ -67,17 +72,32 @@ svc -u s/log; svc -d s; waitfor isup s/log; waitfor isdown s; up s; up -l s; up 
 svc -dx s s/log; wait $sv $lv",
         ),
         // A log/ without its supervise: not up, except for -l.
-        exe(exe(svup("a-log-whose-supervise-is-not-running"), "s/run", SLEEPER), "s/log/run", DISCARDER).run(
+        exe(
+            exe(svup("a-log-whose-supervise-is-not-running"), "s/run", SLEEPER),
+            "s/log/run",
+            DISCARDER,
+        )
+        .run(
             "supervise s & sv=$!; waitfor isup s
 up s; up -l s; up -L s
 svc -dx s; wait $sv",
         ),
         svup("usage").dir("s", 0o755).run("up; up -x s; up -l; up -- -l"),
         svup("a-missing-directory").run("up nowhere; up -l nowhere"),
-        svup("a-directory-never-supervised").dir("s", 0o755).run("up s; up -l s; up -L s"),
+        svup("a-directory-never-supervised")
+            .dir("s", 0o755)
+            .run("up s; up -l s; up -L s"),
         // A status record without a running supervise's reader on ok says nothing.
-        fake(svup("a-record-read-only-while-supervise-runs"), &status_record(true), "up s; exec 3<&-; up s"),
-        fake(svup("a-status-file-too-short"), "\\001\\002\\003\\004\\005", "up s; up -l s"),
+        fake(
+            svup("a-record-read-only-while-supervise-runs"),
+            &status_record(true),
+            "up s; exec 3<&-; up s",
+        ),
+        fake(
+            svup("a-status-file-too-short"),
+            "\\001\\002\\003\\004\\005",
+            "up s; up -l s",
+        ),
         fake(svup("a-down-record"), &status_record(false), "up s; up -L s"),
     ]
 }
@@ -95,7 +115,12 @@ svc -dx s; wait $sv",
         ),
         // With an extension file (setsid), ours keeps supervise/info: its fields,
         // and s6-svstat's computed ones; upstream's run shows the status record's.
-        exe(exe(svshow("fields-of-supervise-info"), "s/run", SLEEPER), "s/setsid", "").run(
+        exe(
+            exe(svshow("fields-of-supervise-info"), "s/run", SLEEPER),
+            "s/setsid",
+            "",
+        )
+        .run(
             "supervise s & sv=$!; waitfor isup s
 within 2 grep -q '^state=up' s/supervise/info
 show s
@@ -103,11 +128,13 @@ svc -d s; waitfor isdown s; show -o state,up,want,exitcode,signal,signum,restart
 svc -dx s; wait $sv",
         ),
         // -j: one array, an object per directory, numbers and truths bare.
-        exe(exe(svshow("json"), "s/run", SLEEPER), "t/run", SLEEPER).file("t/down", "").run(
-            "supervise s & sv=$!; supervise t & tv=$!; waitfor isup s; waitfor svok t
+        exe(exe(svshow("json"), "s/run", SLEEPER), "t/run", SLEEPER)
+            .file("t/down", "")
+            .run(
+                "supervise s & sv=$!; supervise t & tv=$!; waitfor isup s; waitfor svok t
 show -j s t
 svc -dx s t; wait $sv $tv",
-        ),
+            ),
         // A directory without supervise: warned about, the others shown, exit 1.
         exe(svshow("a-directory-not-supervised"), "s/run", SLEEPER)
             .dir("t", 0o755)
@@ -116,17 +143,23 @@ svc -dx s t; wait $sv $tv",
 show -o state,up t s nowhere
 svc -dx s; wait $sv",
             ),
-        svshow("usage").dir("s", 0o755).run(
-            "show; show -o s; show -o state,uptime s; show -o '' s; show -x s; show -j",
-        ),
+        svshow("usage")
+            .dir("s", 0o755)
+            .run("show; show -o s; show -o state,uptime s; show -o '' s; show -x s; show -j"),
         // A down file: normally down.
-        exe(svshow("normally-down"), "s/run", SLEEPER).file("s/down", "").run(
-            "supervise s & sv=$!; waitfor svok s; waitfor isdown s
+        exe(svshow("normally-down"), "s/run", SLEEPER)
+            .file("s/down", "")
+            .run(
+                "supervise s & sv=$!; waitfor svok s; waitfor isdown s
 show -o state,up,normallyup,want s
 svc -o s; waitfor isup s; show -o state,up,normallyup,want s
 svc -dx s; wait $sv",
+            ),
+        fake(
+            svshow("a-status-file-too-short"),
+            "\\001\\002\\003",
+            "show s; show -j s",
         ),
-        fake(svshow("a-status-file-too-short"), "\\001\\002\\003", "show s; show -j s"),
         // An info file that is not one (no state line): the status record decides.
         fake(
             svshow("an-info-file-that-is-not-one"),
