@@ -174,6 +174,21 @@ fn met_if(met: bool) -> Verdict {
     }
 }
 
+/// Whether an inotify event on `supervise/` may have changed what a look sees:
+/// `name` is the file's (none for the directory itself, or an overflow), `closed`
+/// says a file was closed, after writing (`Some(true)`) or not. Every look (svwait's
+/// own, svstat's, svok's) opens `ok` for writing and reads `status` and `info`:
+/// those closes change nothing, and waking on them would make looks wake looks.
+/// supervise closing its `ok` (opened for reading only) is its exit.
+pub fn change_matters(name: Option<&[u8]>, closed: Option<bool>) -> bool {
+    let ok = name == Some(b"ok");
+    match closed {
+        Some(true) => !ok,
+        Some(false) => ok,
+        None => true,
+    }
+}
+
 /// What to do after judging every service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -468,6 +483,21 @@ mod tests {
     }
 
     #[test]
+    fn looks_do_not_wake_looks() {
+        // A look: ok opened for writing, status and info read.
+        assert!(!change_matters(Some(b"ok"), Some(true)));
+        assert!(!change_matters(Some(b"status"), Some(false)));
+        assert!(!change_matters(Some(b"info"), Some(false)));
+        // supervise's exit closes ok (a reader), lock and control (writers).
+        assert!(change_matters(Some(b"ok"), Some(false)));
+        assert!(change_matters(Some(b"lock"), Some(true)));
+        // A status written in place, one renamed in, the directory gone, an overflow.
+        assert!(change_matters(Some(b"status"), Some(true)));
+        assert!(change_matters(Some(b"status"), None));
+        assert!(change_matters(None, None));
+    }
+
+    #[test]
     fn info_files() {
         let text = b"state=ready\npid=4\nready=true\nreadysince=@400000006b49d21200000001\nnextstart=\n";
         let d = detail(text).unwrap();
@@ -513,16 +543,7 @@ mod tests {
     }
 
     fn any_look() -> impl Strategy<Value = Look> {
-        let state = prop::sample::select(vec![
-            State::Down,
-            State::Starting,
-            State::Up,
-            State::Ready,
-            State::Stopping,
-            State::Finishing,
-            State::Backoff,
-            State::Failed,
-        ]);
+        let state = prop::sample::select(State::ALL.to_vec());
         let detail = prop::option::of((state, prop::option::of(0u64..20)));
         (any::<bool>(), prop::option::of((0u32..3, 0u64..20)), detail).prop_map(
             |(running, status, detail)| Look {

@@ -46,7 +46,7 @@ pub fn look(dir: &Path, must_exist: bool) -> Result<Look, Fatal> {
         Err(e) => return Err(failure(dir, "supervise/ok", e)),
     }
     let mut buf = [0u8; LEN];
-    let status = match read_file(dir, "supervise/status", &mut buf) {
+    let status = match crate::io::read_start(&dir.join("supervise/status"), &mut buf) {
         Ok(n) => match Record::decode(&buf[..n]) {
             Some(r) => Some(r),
             None => {
@@ -64,7 +64,7 @@ pub fn look(dir: &Path, must_exist: bool) -> Result<Look, Fatal> {
         Err(e) => return Err(failure(dir, "supervise/status", e)),
     };
     let mut info = [0u8; INFO_MAX];
-    let detail = match read_file(dir, "supervise/info", &mut info) {
+    let detail = match crate::io::read_start(&dir.join("supervise/info"), &mut info) {
         Ok(n) => detail(&info[..n]),
         Err(_) => None,
     };
@@ -73,23 +73,6 @@ pub fn look(dir: &Path, must_exist: bool) -> Result<Look, Fatal> {
         status,
         detail,
     })
-}
-
-/// Reads the start of `dir/file` into `buf`: the number of bytes read.
-fn read_file(dir: &Path, file: &str, buf: &mut [u8]) -> Result<usize, Errno> {
-    let fd = open(
-        &dir.join(file),
-        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
-        Mode::empty(),
-    )?;
-    let mut n = 0;
-    while n < buf.len() {
-        match crate::io::read(&fd, &mut buf[n..])? {
-            0 => break,
-            got => n += got,
-        }
-    }
-    Ok(n)
 }
 
 fn name(dir: &Path, file: &str) -> Vec<u8> {
@@ -214,12 +197,15 @@ impl Changes {
                     break;
                 }
                 matters |= events.iter().any(|e| {
-                    let ok = e.name.as_deref().is_some_and(|n| n == "ok");
-                    // Anyone's look (ours too) opens ok for writing and reads
-                    // status and info; supervise closing its ok is its exit.
-                    let close_write = e.mask.contains(AddWatchFlags::IN_CLOSE_WRITE);
-                    let close_nowrite = e.mask.contains(AddWatchFlags::IN_CLOSE_NOWRITE);
-                    !(close_write && ok || close_nowrite && !ok)
+                    let name = e.name.as_deref().map(|n| n.as_bytes());
+                    let closed = if e.mask.contains(AddWatchFlags::IN_CLOSE_WRITE) {
+                        Some(true)
+                    } else if e.mask.contains(AddWatchFlags::IN_CLOSE_NOWRITE) {
+                        Some(false)
+                    } else {
+                        None
+                    };
+                    model::svwait::change_matters(name, closed)
                 });
             }
             if matters {
