@@ -71,7 +71,7 @@ fn show(dir: &Path) -> Result<Shown, Unshown> {
     }
     let now = runtime::clock::now();
     let mut info = [0u8; 4096];
-    if let Ok(n) = read(&dir.join("supervise/info"), &mut info)
+    if let Ok(n) = runtime::io::read_start(&dir.join("supervise/info"), &mut info)
         && let Some(shown) = Shown::from_info(&info[..n], now)
     {
         return Ok(shown);
@@ -82,22 +82,9 @@ fn show(dir: &Path) -> Result<Shown, Unshown> {
         Err(e) => return Err(Unshown::Failed(b"unable to stat down".to_vec(), Some(e))),
     };
     let mut bytes = [0u8; LEN];
-    let n = read(&dir.join("supervise/status"), &mut bytes)
+    let n = runtime::io::read_start(&dir.join("supervise/status"), &mut bytes)
         .map_err(|e| Unshown::Failed(b"unable to read supervise/status".to_vec(), Some(e)))?;
     let record = Record::decode(&bytes[..n])
         .ok_or_else(|| Unshown::Failed(b"unable to read supervise/status: bad format".to_vec(), None))?;
     Ok(Shown::from_status(&record, normally_up, now))
-}
-
-/// Reads the start of `path` into `buf`: the number of bytes read.
-fn read(path: &Path, buf: &mut [u8]) -> Result<usize, Errno> {
-    let fd = open(path, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC, Mode::empty())?;
-    let mut n = 0;
-    while n < buf.len() {
-        match runtime::io::read(&fd, &mut buf[n..])? {
-            0 => break,
-            got => n += got,
-        }
-    }
-    Ok(n)
 }

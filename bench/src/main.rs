@@ -20,6 +20,16 @@ pub struct Sides {
     pub scratch: TempDir,
 }
 
+/// CPU time of `pid` so far, in microseconds (/proc/PID/sched).
+pub fn cpu_micros(pid: u32) -> f64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/sched")).unwrap_or_default();
+    text.lines()
+        .find(|l| l.starts_with("se.sum_exec_runtime"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0.0, |ms| ms * 1000.0)
+}
+
 fn main() {
     // Benchmark names, and `--lines N` / `--runs N`.
     let (mut names, mut lines, mut runs) = (Vec::new(), 2_000_000, None);

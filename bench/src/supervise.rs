@@ -3,7 +3,7 @@
 //! service. For latencies the sides alternate, and each figure is the median of its
 //! rounds; the crash loops run side by side.
 
-use crate::Sides;
+use crate::{Sides, cpu_micros};
 use model::status::Record;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -161,16 +161,6 @@ fn restart_latency(side: &Side, dir: &Path, cause: Cause) -> Duration {
         record(dir).is_some_and(|r| r.pid != 0 && r.pid != old)
     });
     t0.elapsed()
-}
-
-/// CPU time supervise has used, in microseconds (/proc/PID/sched).
-fn cpu_micros(pid: u32) -> f64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/sched")).unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with("se.sum_exec_runtime"))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map_or(0.0, |ms| ms * 1000.0)
 }
 
 /// Each side's supervise CPU per restart of a `run` that exits at once, and its

@@ -3,7 +3,7 @@
 //! upstream's svok), after `dx` reaches supervise; and what a svwait costs while it
 //! waits a minute beside a monitor reading the service every second.
 
-use crate::Sides;
+use crate::{Sides, cpu_micros};
 use model::status::Record;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -46,16 +46,6 @@ fn watching(pid: u32) -> bool {
         fds.flatten()
             .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l.to_string_lossy().contains("inotify")))
     })
-}
-
-/// CPU time of `pid` so far, in microseconds (/proc/PID/sched).
-fn cpu_micros(pid: u32) -> f64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/sched")).unwrap_or_default();
-    text.lines()
-        .find(|l| l.starts_with("se.sum_exec_runtime"))
-        .and_then(|l| l.split(':').nth(1))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map_or(0.0, |ms| ms * 1000.0)
 }
 
 /// How the end of supervise is waited for.

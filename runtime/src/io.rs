@@ -28,6 +28,21 @@ pub fn read<F: AsFd>(fd: F, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
+/// Reads the start of the file at `path` into `buf`, across short reads: the
+/// number of bytes read (less than `buf` only at the end of the file).
+pub fn read_start(path: &std::path::Path, buf: &mut [u8]) -> Result<usize, Errno> {
+    let flags = nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_CLOEXEC;
+    let fd = nix::fcntl::open(path, flags, nix::sys::stat::Mode::empty())?;
+    let mut n = 0;
+    while n < buf.len() {
+        match read(&fd, &mut buf[n..])? {
+            0 => break,
+            got => n += got,
+        }
+    }
+    Ok(n)
+}
+
 /// Writes all of `buf`, across partial writes and interruptions.
 pub fn write_all<F: AsFd>(fd: F, mut buf: &[u8]) -> Result<(), Errno> {
     while !buf.is_empty() {

@@ -33,6 +33,17 @@ pub enum State {
 }
 
 impl State {
+    pub const ALL: [State; 8] = [
+        State::Down,
+        State::Starting,
+        State::Up,
+        State::Ready,
+        State::Stopping,
+        State::Finishing,
+        State::Backoff,
+        State::Failed,
+    ];
+
     pub fn word(self) -> &'static str {
         match self {
             State::Down => "down",
@@ -48,18 +59,7 @@ impl State {
 
     /// The state a word names, as `word` gives it.
     pub fn from_word(word: &[u8]) -> Option<State> {
-        [
-            State::Down,
-            State::Starting,
-            State::Up,
-            State::Ready,
-            State::Stopping,
-            State::Finishing,
-            State::Backoff,
-            State::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.word().as_bytes() == word)
+        State::ALL.into_iter().find(|s| s.word().as_bytes() == word)
     }
 
     /// The state an info file's `state=` line gives, if it names one.
