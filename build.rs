@@ -8,6 +8,9 @@
 //! - Lay out the code (layout.ld): what every program runs and multilog's together,
 //!   first, and what runs only on a panic apart, so that the kernel does not map code
 //!   that does not run into every process along with the code that does.
+//! - Leave out the unwind tables (no-unwind.ld): with `panic = "abort"` nothing
+//!   unwinds, and they are about 45 kB of the binary. x86_64 glibc and musl,
+//!   aarch64 glibc.
 //!
 //! These apply only where they were verified: x86_64 glibc, linked by lld (rustc's
 //! default there) or GNU ld. tests/portability.rs fails if their effect is lost.
@@ -36,14 +39,24 @@ fn main() {
         let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layout.ld");
         println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
     }
+    let (arch, os, env) = (
+        var("CARGO_CFG_TARGET_ARCH"),
+        var("CARGO_CFG_TARGET_OS"),
+        var("CARGO_CFG_TARGET_ENV"),
+    );
+    let x86_64_linux = arch == "x86_64" && os == "linux" && matches!(env.as_str(), "gnu" | "musl");
     // Relative relocations packed (DT_RELR): a bit for each relocated pointer,
     // not a 24-byte entry. glibc's loader (2.36 and later) and musl's static-pie
     // start-up (1.2.4 and later, as Rust ships it) apply them.
-    let relr = var("CARGO_CFG_TARGET_ARCH") == "x86_64"
-        && var("CARGO_CFG_TARGET_OS") == "linux"
-        && matches!(var("CARGO_CFG_TARGET_ENV").as_str(), "gnu" | "musl");
-    if relr && !other_linker {
+    if x86_64_linux && !other_linker {
         println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
+    // No unwind tables (no-unwind.ld).
+    let aarch64_glibc = arch == "aarch64" && os == "linux" && env == "gnu";
+    if (x86_64_linux || aarch64_glibc) && !other_linker {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("no-unwind.ld");
+        println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
+    }
     println!("cargo:rerun-if-changed=layout.ld");
+    println!("cargo:rerun-if-changed=no-unwind.ld");
 }

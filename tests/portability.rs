@@ -351,6 +351,14 @@ fn the_linker_layout_took_effect() {
         hot,
         ".text.hot",
     );
+    // std's allocation code, shared by every program, though v0 mangling names
+    // it after the crate that first needed it (gimli, addr2line): hot.
+    place(
+        &|n| n.contains("11RawVecInner"),
+        "std's RawVecInner",
+        hot,
+        ".text.hot",
+    );
     // What runs only on a panic: cold.
     place(
         &|n| n.contains("12backtrace_rs5print"),
@@ -410,4 +418,28 @@ fn relative_relocations_are_packed() {
         !relocations.contains("R_X86_64_RELATIVE"),
         "relative relocations left unpacked: {relocations}"
     );
+}
+
+/// On x86_64 (glibc and musl static-pie) and aarch64 glibc the binary carries no
+/// unwind tables (build.rs, no-unwind.ld): nothing in it unwinds, and they would
+/// add about 45 kB. What stays is the C runtime's own start and end of the table.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        all(target_arch = "x86_64", any(target_env = "gnu", target_env = "musl")),
+        all(target_arch = "aarch64", target_env = "gnu")
+    )
+))]
+#[test]
+fn no_unwind_tables() {
+    let sections = sections();
+    let size = |name: &str| {
+        sections
+            .iter()
+            .filter(|s| s.0 == name)
+            .map(|s| s.2 - s.1)
+            .sum::<u64>()
+    };
+    assert!(size(".eh_frame") <= 256, "unwind tables kept: {sections:?}");
+    assert_eq!(size(".gcc_except_table"), 0, "{sections:?}");
 }
