@@ -21,7 +21,7 @@ pub fn main(_argv: Vec<OsString>) -> i32 {
             Ok(n) => n,
             Err(_) => return EXIT_TEMPORARY,
         };
-        stamper.feed(&input[..n], &mut output, runtime::clock::now);
+        stamper.feed(&input[..n], &mut output, &mut runtime::clock::now);
         if write_all(stdout().as_fd(), &output).is_err() {
             return EXIT_TEMPORARY;
         }

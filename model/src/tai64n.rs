@@ -25,7 +25,9 @@ impl Stamper {
     /// Appends to `out` the labelled form of `input`, asking `now` for a label once
     /// for each line that starts in `input`. A line without its newline yet is
     /// continued by the next call; nothing is ever added at the end of input.
-    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, mut now: impl FnMut() -> Tai64N) {
+    /// (`now` is a trait object so that this loop is compiled here, with the
+    /// model's optimisation, not in the caller's crate, which is built for size.)
+    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>, now: &mut dyn FnMut() -> Tai64N) {
         let mut rest = input;
         while !rest.is_empty() {
             if self.at_line_start {
