@@ -27,17 +27,18 @@ fn read_entry(name: &OsStr) -> Result<Vec<u8>, Option<Errno>> {
 }
 
 pub fn main(argv: Vec<OsString>) -> i32 {
-    if argv.len() < 3 {
-        usage(PROG, "envdir dir child", EXIT_TEMPORARY);
-    }
-    let dir = argv[1].as_bytes();
+    let (dir_name, child) = match argv.as_slice() {
+        [_, dir, child @ ..] if !child.is_empty() => (dir, child),
+        _ => usage(PROG, "envdir dir child", EXIT_TEMPORARY),
+    };
+    let dir = dir_name.as_bytes();
     let start = open(
         ".",
         OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_CLOEXEC,
         Mode::empty(),
     )
     .unwrap_or_else(|e| fatal(PROG, &[b"unable to switch to current directory"], Some(e)));
-    if let Err(e) = nix::unistd::chdir(argv[1].as_os_str()) {
+    if let Err(e) = nix::unistd::chdir(dir_name.as_os_str()) {
         fatal(PROG, &[b"unable to switch to directory ", dir], Some(e));
     }
     let unreadable =
@@ -62,5 +63,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     }
     drop(start);
     let env = model::env::apply(runtime::exec::environment(), &edits);
-    crate::exit::run_or_die(PROG, &argv[2..], Some(env))
+    crate::exit::run_or_die(PROG, child, Some(env))
 }

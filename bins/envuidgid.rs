@@ -8,16 +8,17 @@ use std::os::unix::ffi::OsStrExt;
 const PROG: &str = "envuidgid";
 
 pub fn main(argv: Vec<OsString>) -> i32 {
-    if argv.len() < 3 {
-        usage(PROG, "envuidgid account child", EXIT_PERMANENT);
-    }
-    let Some((uid, gid)) = runtime::account::lookup(&argv[1]) else {
-        fatal(PROG, &[b"unknown account ", argv[1].as_bytes()], None)
+    let (account, child) = match argv.as_slice() {
+        [_, account, child @ ..] if !child.is_empty() => (account, child),
+        _ => usage(PROG, "envuidgid account child", EXIT_PERMANENT),
+    };
+    let Some((uid, gid)) = runtime::account::lookup(account) else {
+        fatal(PROG, &[b"unknown account ", account.as_bytes()], None)
     };
     let edits = [
         model::env::edit(b"GID", Some(gid.to_string().as_bytes())),
         model::env::edit(b"UID", Some(uid.to_string().as_bytes())),
     ];
     let env = model::env::apply(runtime::exec::environment(), &edits);
-    crate::exit::run_or_die(PROG, &argv[2..], Some(env))
+    crate::exit::run_or_die(PROG, child, Some(env))
 }

@@ -14,10 +14,10 @@ use std::os::unix::ffi::OsStrExt;
 const PROG: &str = "fghack";
 
 pub fn main(argv: Vec<OsString>) -> i32 {
-    if argv.len() < 2 {
-        usage(PROG, "fghack child", EXIT_PERMANENT);
-    }
-    let child_argv = &argv[1..];
+    let child_argv = argv.get(1..).unwrap_or_default();
+    let Some(program_name) = child_argv.first() else {
+        usage(PROG, "fghack child", EXIT_PERMANENT)
+    };
     // Inherited by the program: not close-on-exec.
     let (reader, writer) =
         nix::unistd::pipe().unwrap_or_else(|e| fatal(PROG, &[b"unable to create pipe"], Some(e)));
@@ -30,7 +30,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             let copies: Vec<_> = (0..30).filter_map(|_| nix::unistd::dup(&writer).ok()).collect();
             let e = program.run();
             drop(copies);
-            fatal(PROG, &[b"unable to run ", child_argv[0].as_bytes()], Some(e))
+            fatal(PROG, &[b"unable to run ", program_name.as_bytes()], Some(e))
         }
         Ok(Forked::Parent(pid)) => {
             drop(writer);

@@ -97,8 +97,9 @@ pub fn dispatch(executed: Option<&[u8]>, argv: Vec<OsString>) -> i32 {
         Ok(status) => return status,
         Err(argv) => argv,
     };
-    if let Some(name) = argv.get(1).map(|a| a.as_bytes().to_vec())
-        && let Ok(status) = run(&name, argv[1..].to_vec())
+    if let [_, rest @ ..] = argv.as_slice()
+        && let Some(name) = rest.first().map(|a| a.as_bytes().to_vec())
+        && let Ok(status) = run(&name, rest.to_vec())
     {
         return status;
     }

@@ -7,10 +7,11 @@ use std::ffi::OsString;
 const PROG: &str = "pgrphack";
 
 pub fn main(argv: Vec<OsString>) -> i32 {
-    if argv.len() < 2 {
-        usage(PROG, "pgrphack child", EXIT_PERMANENT);
-    }
+    let child = match argv.as_slice() {
+        [_, child @ ..] if !child.is_empty() => child,
+        _ => usage(PROG, "pgrphack child", EXIT_PERMANENT),
+    };
     // As upstream: this should not fail, and if it does, the program runs anyway.
     let _ = nix::unistd::setsid();
-    crate::exit::run_or_die(PROG, &argv[1..], None)
+    crate::exit::run_or_die(PROG, child, None)
 }

@@ -26,7 +26,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             usage(PROG, USAGE, EXIT_PERMANENT);
         }
     }
-    let operands = &argv[getopt.operands_start()..];
+    let operands = argv.get(getopt.operands_start()..).unwrap_or_default();
     let [file, child @ ..] = operands else {
         usage(PROG, USAGE, EXIT_PERMANENT)
     };

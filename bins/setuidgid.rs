@@ -9,11 +9,12 @@ use std::os::unix::ffi::OsStrExt;
 const PROG: &str = "setuidgid";
 
 pub fn main(argv: Vec<OsString>) -> i32 {
-    if argv.len() < 3 {
-        usage(PROG, "setuidgid account child", EXIT_PERMANENT);
-    }
-    let Some((uid, gid)) = runtime::account::lookup(&argv[1]) else {
-        fatal(PROG, &[b"unknown account ", argv[1].as_bytes()], None)
+    let (account, child) = match argv.as_slice() {
+        [_, account, child @ ..] if !child.is_empty() => (account, child),
+        _ => usage(PROG, "setuidgid account child", EXIT_PERMANENT),
+    };
+    let Some((uid, gid)) = runtime::account::lookup(account) else {
+        fatal(PROG, &[b"unknown account ", account.as_bytes()], None)
     };
     // The groups first, then the gid, then the uid; a failure of either of the first
     // two is reported as upstream reports it, "unable to setgid".
@@ -23,5 +24,5 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     if let Err(e) = nix::unistd::setuid(uid) {
         fatal(PROG, &[b"unable to setuid"], Some(e));
     }
-    crate::exit::run_or_die(PROG, &argv[2..], None)
+    crate::exit::run_or_die(PROG, child, None)
 }

@@ -50,7 +50,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             }
         }
     }
-    let child = &argv[opts.operands_start()..];
+    let child = argv.get(opts.operands_start()..).unwrap_or_default();
     if child.is_empty() {
         usage(PROG, USAGE, EXIT_PERMANENT);
     }

@@ -31,7 +31,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Mode::empty(),
     )
     .unwrap_or_else(|e| fatal(PROG, &[b"unable to open current directory"], Some(e)));
-    let dirs: Vec<&Path> = argv[request.dirs_start..].iter().map(Path::new).collect();
+    let dirs: Vec<&Path> = argv.get(request.dirs_start..).unwrap_or_default().iter().map(Path::new).collect();
     // The state before anything is sent, which `-W r` and `-W R` compare with.
     let firsts = match request.wait {
         None => None,
@@ -43,7 +43,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             }
         },
     };
-    for dir in &args[request.dirs_start..] {
+    for dir in args.get(request.dirs_start..).unwrap_or_default() {
         match nix::unistd::chdir(*dir) {
             Err(e) => warn(PROG, &[b"unable to chdir to ", dir], Some(e)),
             Ok(()) => send(dir, &request.commands),

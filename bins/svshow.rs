@@ -33,7 +33,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
     };
     let (mut out, mut objects) = (Vec::new(), Vec::new());
     let mut status = 0;
-    for dir_name in &argv[dirs..] {
+    for dir_name in argv.get(dirs..).unwrap_or_default() {
         let dir = dir_name.as_bytes();
         match show(Path::new(dir_name)) {
             Ok(shown) => match &format {

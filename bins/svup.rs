@@ -14,10 +14,11 @@ use std::os::unix::ffi::OsStrExt;
 const PROG: &str = "svup";
 
 pub fn main(argv: Vec<OsString>) -> i32 {
-    let Some((check, dir)) = request(&argv.iter().map(|a| a.as_bytes()).collect::<Vec<_>>()) else {
+    let request = request(&argv.iter().map(|a| a.as_bytes()).collect::<Vec<_>>());
+    let Some((check, dir)) = request.and_then(|(check, dir)| Some((check, argv.get(dir)?))) else {
         usage(PROG, USAGE, EXIT_PERMANENT)
     };
-    let dir = argv[dir].as_bytes();
+    let dir = dir.as_bytes();
     if let Err(e) = nix::unistd::chdir(dir) {
         fatal(PROG, &[b"unable to chdir to ", dir], Some(e));
     }

@@ -19,7 +19,7 @@ pub fn main(argv: Vec<OsString>) -> i32 {
             usage(PROG, USAGE, EXIT_PERMANENT)
         }
     };
-    let dirs: Vec<&Path> = argv[request.dirs_start..].iter().map(Path::new).collect();
+    let dirs: Vec<&Path> = argv.get(request.dirs_start..).unwrap_or_default().iter().map(Path::new).collect();
     let wanted = Wanted {
         goal: request.goal,
         any: request.any,

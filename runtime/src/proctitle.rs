@@ -32,7 +32,7 @@ impl LastArgument {
             .map_err(|e| errno_of(&e))?;
         let mut found = vec![0u8; original.len() + 1];
         mem.read_exact_at(&mut found, address).map_err(|e| errno_of(&e))?;
-        if found[..original.len()] != *original || found[original.len()] != 0 {
+        if found.strip_suffix(&[0]) != Some(original) {
             return Err(Errno::EINVAL);
         }
         Ok(LastArgument {
