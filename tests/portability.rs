@@ -291,6 +291,11 @@ fn sections() -> Vec<(String, u64, u64)> {
         .collect()
 }
 
+/// The address range of the section `name`, if the binary has one.
+fn range_of(sections: &[(String, u64, u64)], name: &str) -> Option<(u64, u64)> {
+    sections.iter().find(|s| s.0 == name).map(|s| (s.1, s.2))
+}
+
 /// The layout (build.rs, layout.ld) applies on x86_64 glibc, where it was
 /// verified: its effect is checked on the binary the tests run, built with the
 /// same flags, symbol mangling and linker as the release. A change that makes the
@@ -302,11 +307,7 @@ fn sections() -> Vec<(String, u64, u64)> {
 fn the_linker_layout_took_effect() {
     let sections = sections();
     let section = |name: &str| {
-        sections
-            .iter()
-            .find(|s| s.0 == name)
-            .map(|s| (s.1, s.2))
-            .unwrap_or_else(|| panic!("no section {name}: layout.ld was not applied"))
+        range_of(&sections, name).unwrap_or_else(|| panic!("no section {name}: layout.ld was not applied"))
     };
     let hot = section(".text.hot");
     let cold = section(".text.cold");
@@ -433,13 +434,7 @@ fn relative_relocations_are_packed() {
 #[test]
 fn no_unwind_tables() {
     let sections = sections();
-    let size = |name: &str| {
-        sections
-            .iter()
-            .filter(|s| s.0 == name)
-            .map(|s| s.2 - s.1)
-            .sum::<u64>()
-    };
+    let size = |name: &str| range_of(&sections, name).map_or(0, |(start, end)| end - start);
     assert!(size(".eh_frame") <= 256, "unwind tables kept: {sections:?}");
     assert_eq!(size(".gcc_except_table"), 0, "{sections:?}");
 }
