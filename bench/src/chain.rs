@@ -55,8 +55,8 @@ fn command(bin: &Path, argv: &[&str], cwd: &Path) -> Command {
 }
 
 /// Mean wall time of one whole run, over `runs` runs alternating between the sides.
-fn wall_times(sides: [&Path; 2], argv: &[&str], cwd: &Path, runs: usize) -> [Duration; 2] {
-    let mut total = [Duration::ZERO; 2];
+fn wall_times(sides: &[PathBuf], argv: &[&str], cwd: &Path, runs: usize) -> Vec<Duration> {
+    let mut total = vec![Duration::ZERO; sides.len()];
     for _ in 0..runs {
         for (i, bin) in sides.iter().enumerate() {
             let mut c = command(bin, argv, cwd);
@@ -67,7 +67,7 @@ fn wall_times(sides: [&Path; 2], argv: &[&str], cwd: &Path, runs: usize) -> [Dur
             assert!(status.success(), "{argv:?} with {} failed", bin.display());
         }
     }
-    total.map(|t| t / runs as u32)
+    total.into_iter().map(|t| t / runs as u32).collect()
 }
 
 /// Instructions executed by `argv[0]` up to its exec of the next program, in all and
@@ -151,9 +151,9 @@ fn read_dump(dump: &str) -> Option<Count> {
     (summary.trim().parse::<u64>().ok()? == c.all).then_some(c)
 }
 
-/// One line of the table: wall times, then instructions in all and in the dynamic
-/// loader, ours then upstream's.
-fn row(name: &str, [o, u]: [Duration; 2], [oi, ui]: [Option<Count>; 2]) {
+/// One line of the table, for one build of ours: wall times, then instructions in all
+/// and in the dynamic loader, ours then upstream's.
+fn row(name: &str, build: &str, [o, u]: [Duration; 2], [oi, ui]: [Option<Count>; 2]) {
     let show = |n: Option<u64>| n.map_or("-".into(), |n| n.to_string());
     let ratio = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (Some(a), Some(b)) => format!("{:.2}", a as f64 / b as f64),
@@ -166,7 +166,7 @@ fn row(name: &str, [o, u]: [Duration; 2], [oi, ui]: [Option<Count>; 2]) {
         ui.map(|c| c.loader),
     ];
     println!(
-        "| {name} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} | {} | {} |",
+        "| {name} | {build} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} | {} | {} |",
         o.as_secs_f64() * 1e6,
         u.as_secs_f64() * 1e6,
         o.as_secs_f64() / u.as_secs_f64(),
@@ -183,19 +183,39 @@ fn size(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
+/// One table row per build of ours, each against upstream: `times` and `counts`
+/// hold the builds' figures, then upstream's.
+fn rows(name: &str, sides: &Sides, times: &[Duration], counts: &[Option<Count>]) {
+    let upstream = sides.builds.len();
+    for (i, build) in sides.builds.iter().enumerate() {
+        row(
+            name,
+            build.label,
+            [times[i], times[upstream]],
+            [counts[i], counts[upstream]],
+        );
+    }
+}
+
 pub fn run(sides: &Sides, runs: usize) {
     let dir = sides.scratch.path().join("chain");
     std::fs::create_dir_all(dir.join("env")).expect("env directory");
     std::fs::write(dir.join("env/GREETING"), "hello\n").expect("env file");
     std::fs::write(dir.join("env/EMPTY"), "").expect("env file");
-    let ours_bin = programs_dir(&dir.join("ours"), &|p| match &sides.ours {
-        Ours::MultiCall { binary, names, .. } => names.iter().any(|n| n == p).then(|| binary.clone()),
-        Ours::Installed(d) => Some(d.join(p)).filter(|p| p.exists()),
-    });
-    let upstream_bin = programs_dir(&dir.join("upstream"), &|p| {
+    // Each build's programs, then upstream's.
+    let mut bins: Vec<PathBuf> = sides
+        .builds
+        .iter()
+        .map(|build| {
+            programs_dir(&dir.join(build.label), &|p| match &build.ours {
+                Ours::MultiCall { binary, names, .. } => names.iter().any(|n| n == p).then(|| binary.clone()),
+                Ours::Installed(d) => Some(d.join(p)).filter(|p| p.exists()),
+            })
+        })
+        .collect();
+    bins.push(programs_dir(&dir.join("upstream"), &|p| {
         Some(sides.reference.dir.join(p)).filter(|p| p.exists())
-    });
-    let bins = [ours_bin.as_path(), upstream_bin.as_path()];
+    }));
     let have_valgrind = Command::new("valgrind")
         .arg("--version")
         .output()
@@ -205,55 +225,56 @@ pub fn run(sides: &Sides, runs: usize) {
         "\nStart-up: mean wall time of {runs} whole runs each (alternating), and instructions up to the exec of the next program (callgrind)"
     );
     println!(
-        "| command | ours µs | upstream µs | ours/upstream | ours instructions | upstream instructions | ours/upstream | ours in the loader | upstream in the loader | ours/upstream outside the loader |"
+        "| command | build | ours µs | upstream µs | ours/upstream | ours instructions | upstream instructions | ours/upstream | ours in the loader | upstream in the loader | ours/upstream outside the loader |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
-    let count = |argv: &[&str]| {
-        bins.map(|b| {
-            if have_valgrind {
-                instructions(b, argv, &dir)
-            } else {
-                None
-            }
-        })
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let count = |argv: &[&str]| -> Vec<Option<Count>> {
+        bins.iter()
+            .map(|b| {
+                if have_valgrind {
+                    instructions(b, argv, &dir)
+                } else {
+                    None
+                }
+            })
+            .collect()
     };
     for (name, argv) in TOOLS {
-        row(name, wall_times(bins, argv, &dir, runs), count(argv));
+        rows(name, sides, &wall_times(&bins, argv, &dir, runs), &count(argv));
     }
     // The chain: its wall time whole; its instructions as the sum of its three tools,
     // each counted with the rest of the chain as its arguments.
-    let mut chain_counts = [Some(Count::default()); 2];
+    let mut chain_counts = vec![Some(Count::default()); bins.len()];
     for start in [0, 2, 4] {
-        let counts = count(&CHAIN[start..]);
-        for i in 0..2 {
-            chain_counts[i] = chain_counts[i].zip(counts[i]).map(|(a, b)| Count {
+        for (sum, count) in chain_counts.iter_mut().zip(count(&CHAIN[start..])) {
+            *sum = sum.zip(count).map(|(a, b)| Count {
                 all: a.all + b.all,
                 loader: a.loader + b.loader,
             });
         }
     }
-    row(
+    rows(
         &CHAIN.join(" "),
-        wall_times(bins, CHAIN, &dir, runs),
-        chain_counts,
+        sides,
+        &wall_times(&bins, CHAIN, &dir, runs),
+        &chain_counts,
     );
-    let [t, _] = wall_times(bins, &["true"], &dir, runs);
+    let t = wall_times(&bins[..1], &["true"], &dir, runs)[0];
     println!("(`true` alone: {:.0} µs)", t.as_secs_f64() * 1e6);
     if !have_valgrind {
         println!("valgrind is not installed: instructions not counted");
     }
 
-    let ours_size = match &sides.ours {
-        Ours::MultiCall { binary, .. } => size(binary),
-        Ours::Installed(d) => size(&d.join("envdir")),
-    };
     let upstream_all: u64 = ALL.iter().map(|p| size(&sides.reference.dir.join(p))).sum();
     let upstream_chain: u64 = TOOLS
         .iter()
         .map(|(p, _)| size(&sides.reference.dir.join(p)))
         .sum();
+    // The first build's only: the static build made here keeps its symbols (CI checks
+    // the size of every build).
+    let ours = size(&sides.builds[0].ours.program("envdir"));
     println!(
-        "\nSizes: ours, one binary for every program: {ours_size} bytes; upstream's seven chain tools: {upstream_chain} bytes, all seventeen programs: {upstream_all} bytes (ours/all: {:.2})",
-        ours_size as f64 / upstream_all as f64
+        "\nSizes: ours, one binary for every program: {ours} bytes; upstream's seven chain tools: {upstream_chain} bytes, all seventeen programs: {upstream_all} bytes (ours/all: {:.2})",
+        ours as f64 / upstream_all as f64
     );
 }

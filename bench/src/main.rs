@@ -2,6 +2,10 @@
 //! the ratio ours/upstream.
 //!
 //! `cargo run --release -p bench -- [tai64n] [tai64nlocal] [chain] [multilog] [supervise] [svscan] [svwait] [--lines N] [--runs R] [--services N] [--idle-seconds S]`
+//!
+//! Two builds of ours run beside upstream's, each in columns (or rows) of its own:
+//! the distribution build (`DAEMONTOOLS_OURS`, or the workspace's) and the static
+//! build (`DAEMONTOOLS_OURS_STATIC`, or built here; set empty to leave it out).
 
 mod chain;
 mod multilog;
@@ -13,9 +17,15 @@ mod svwait;
 use conformance::programs::{Ours, Reference};
 use conformance::tempdir::TempDir;
 
-/// Both implementations, and a scratch directory for inputs and outputs.
-pub struct Sides {
+/// One build of ours, and the name its columns carry.
+pub struct Build {
+    pub label: &'static str,
     pub ours: Ours,
+}
+
+/// Our builds and upstream's programs, and a scratch directory for inputs and outputs.
+pub struct Sides {
+    pub builds: Vec<Build>,
     pub reference: Reference,
     pub scratch: TempDir,
 }
@@ -51,14 +61,29 @@ fn main() {
     }
     let wanted = |p: &str| names.is_empty() || names.iter().any(|a| a == p);
 
-    let sides = Sides {
+    let mut builds = vec![Build {
+        label: "ours",
         ours: Ours::locate().unwrap_or_else(|e| panic!("{e}")),
+    }];
+    match static_build() {
+        Ok(Some(ours)) => builds.push(Build {
+            label: "static",
+            ours,
+        }),
+        Ok(None) => println!("DAEMONTOOLS_OURS_STATIC is empty: the static build is left out"),
+        Err(e) => println!("the static build is left out: {e}"),
+    }
+    let sides = Sides {
+        builds,
         reference: Reference::find()
             .unwrap_or_else(|e| panic!("{e}"))
             .expect("upstream's daemontools is needed: apt-get install daemontools"),
         scratch: TempDir::new("bench").expect("scratch directory"),
     };
     println!("Reference: {}", sides.reference.description);
+    for build in &sides.builds {
+        println!("{}: {}", build.label, build.ours.path().display());
+    }
     if wanted("tai64n") || wanted("tai64nlocal") {
         streams::run(&sides, &wanted, lines, runs.unwrap_or(5));
     }
@@ -81,4 +106,44 @@ fn main() {
     if wanted("svscan") {
         svscan::run(&sides, services, idle_seconds, runs.unwrap_or(5));
     }
+}
+
+/// The static build: `DAEMONTOOLS_OURS_STATIC` (a multi-call binary or a directory of
+/// installed programs; empty for none), otherwise the workspace's, built for this
+/// machine's musl target in a target directory of its own. That one keeps its
+/// symbols: callgrind finds `execve` by name to count up to it, and in a static
+/// binary it is the program's own; stripping changes no code.
+fn static_build() -> Result<Option<Ours>, String> {
+    if let Some(path) = std::env::var_os("DAEMONTOOLS_OURS_STATIC") {
+        return Ok((!path.is_empty()).then(|| Ours::at(path.into())));
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace above the bench")?;
+    let target = format!("{}-unknown-linux-musl", std::env::consts::ARCH);
+    let target_dir = root.join("target/bench-static");
+    let status = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "--bin",
+            "daemontools",
+            "--target",
+            &target,
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .args(["--config", "profile.release.package.daemontools.strip=false"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "building it for {target} failed (`rustup target add {target}`, or DAEMONTOOLS_OURS_STATIC=path)"
+        ));
+    }
+    Ok(Some(Ours::multi_call(
+        target_dir.join(target).join("release/daemontools"),
+    )))
 }

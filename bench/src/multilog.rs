@@ -303,33 +303,39 @@ pub fn run_all(sides: &Sides, runs: usize) {
         ),
     ];
 
-    // Ours under its own name (the gate's shell runs a path).
-    let ours = dir.join("multilog");
-    let _ = std::fs::remove_file(&ours);
-    match &sides.ours {
-        conformance::programs::Ours::MultiCall { binary, .. } => std::os::unix::fs::symlink(binary, &ours),
-        conformance::programs::Ours::Installed(d) => std::os::unix::fs::symlink(d.join("multilog"), &ours),
-    }
-    .expect("link to our multilog");
-    let upstream = sides.reference.dir.join("multilog");
+    // Each build's multilog under its own name (the gate's shell runs a path), then
+    // upstream's.
+    let mut programs: Vec<PathBuf> = sides
+        .builds
+        .iter()
+        .map(|build| {
+            let link = dir.join(build.label).join("multilog");
+            let _ = std::fs::remove_dir_all(dir.join(build.label));
+            std::fs::create_dir_all(dir.join(build.label)).expect("scratch");
+            std::os::unix::fs::symlink(build.ours.program("multilog"), &link).expect("link to our multilog");
+            link
+        })
+        .collect();
+    programs.push(sides.reference.dir.join("multilog"));
+    let upstream = programs.len() - 1;
 
     println!(
         "\nmultilog: median of {runs} alternating runs; throughput in MB/s; peak resident memory in kB (smaps at exit)"
     );
     println!(
-        "| script | input MB | ours | ours, slowest–fastest run | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
+        "| script | build | input MB | ours | ours, slowest–fastest run | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     // The first row's (`t`, fed from a file) runs alternate with the floor's too:
-    // ours' and the floor's median times.
-    let (mut t_time, mut floor_times) = (Duration::ZERO, Vec::new());
+    // each build's and the floor's median times.
+    let (mut t_times, mut floor_times) = (Vec::new(), Vec::new());
     for (row, (label, script, input, feed, stamp, expected)) in cases.into_iter().enumerate() {
         let size = std::fs::metadata(input).expect("input").len() as f64 / 1e6;
         let want = expected(&std::fs::read(input).expect("input"));
-        let (mut times, mut rss) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
+        let (mut times, mut rss) = (vec![Vec::new(); programs.len()], vec![Vec::new(); programs.len()]);
         let mut cat = Vec::new();
         for _ in 0..runs {
-            for (side, program) in [&ours, &upstream].into_iter().enumerate() {
+            for (side, program) in programs.iter().enumerate() {
                 let (t, kb) = checked(program, script, input, feed, &dir, stamp, &want);
                 times[side].push(t);
                 rss[side].push(kb);
@@ -348,32 +354,43 @@ pub fn run_all(sides: &Sides, runs: usize) {
             command.args(["-c", "cat > cat.out"]);
             cat.push(run(command, input, feed, &dir).0);
         }
-        // Ours depends on the disk (an fsync before each rotation): its spread shows
-        // how much the disk moved during the runs.
-        let slowest = size / times[0].iter().max().expect("runs").as_secs_f64();
-        let fastest = size / times[0].iter().min().expect("runs").as_secs_f64();
         if row == 0 {
-            t_time = median(times[0].clone());
+            t_times = times[..upstream].iter().cloned().map(median).collect();
         }
-        let [o, u] = times.map(|t| size / median(t).as_secs_f64());
+        let u = size / median(times[upstream].clone()).as_secs_f64();
+        let ru = median(rss[upstream].clone());
         let c = size / median(cat).as_secs_f64();
-        let [ro, ru] = rss.map(median);
-        println!(
-            "| {label} | {size:.0} | {o:.0} | {slowest:.0}–{fastest:.0} | {u:.0} | {:.2}x | {c:.0} | {:.2} | {ro} | {ru} | {:.2} |",
-            o / u,
-            o / c,
-            ro as f64 / ru as f64
-        );
+        for (i, build) in sides.builds.iter().enumerate() {
+            // Ours depends on the disk (an fsync before each rotation): its spread
+            // shows how much the disk moved during the runs.
+            let slowest = size / times[i].iter().max().expect("runs").as_secs_f64();
+            let fastest = size / times[i].iter().min().expect("runs").as_secs_f64();
+            let o = size / median(times[i].clone()).as_secs_f64();
+            let ro = median(rss[i].clone());
+            println!(
+                "| {label} | {} | {size:.0} | {o:.0} | {slowest:.0}–{fastest:.0} | {u:.0} | {:.2}x | {c:.0} | {:.2} | {ro} | {ru} | {:.2} |",
+                build.label,
+                o / u,
+                o / c,
+                ro as f64 / ru as f64
+            );
+        }
     }
 
     let floor_time = median(floor_times);
     let floor_mb = std::fs::metadata(dir.join("floor.in")).expect("floor").len() as f64 / 1e6;
     println!(
-        "\nmultilog `t` against the floor, time_t / time_floor: {:.2} (ours `t s16777215 n20 ./main` {:.3} s; the floor {:.3} s: the {floor_mb:.0} MB ours logged, fed from a file to `dd of=floor.out bs=1M conv=fsync`, a new file synced once; medians of {runs}, alternating with the first row's runs)",
-        t_time.as_secs_f64() / floor_time.as_secs_f64(),
-        t_time.as_secs_f64(),
+        "\nmultilog `t` against the floor: the floor {:.3} s, the {floor_mb:.0} MB the first build logged, fed from a file to `dd of=floor.out bs=1M conv=fsync`, a new file synced once; medians of {runs}, alternating with the first row's runs",
         floor_time.as_secs_f64()
     );
+    for (build, t_time) in sides.builds.iter().zip(t_times) {
+        println!(
+            "{}: time_t / time_floor {:.2} (`t s16777215 n20 ./main` {:.3} s)",
+            build.label,
+            t_time.as_secs_f64() / floor_time.as_secs_f64(),
+            t_time.as_secs_f64()
+        );
+    }
 
     // Stamps 0.76 lacks (it would ignore the letter): ours with each against
     // upstream's `t`, on the same input.
@@ -385,32 +402,35 @@ pub fn run_all(sides: &Sides, runs: usize) {
         "\nmultilog stamps upstream lacks: ours with the script against upstream's `{}` on the same input; median of {runs} alternating runs; throughput in MB/s",
         upstream_script.join(" ")
     );
-    println!("| script | input MB | ours | ours, slowest–fastest run | upstream `t` | ours/upstream `t` |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| script | build | input MB | ours | ours, slowest–fastest run | upstream `t` | ours/upstream `t` |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for (letter, shape) in stamps {
         let script = [letter, "s16777215", "n20", "./main"];
-        let mut times = [Vec::new(), Vec::new()];
+        let mut times = vec![Vec::new(); programs.len()];
         for _ in 0..runs {
-            let (t, _) = checked(&ours, &script, &short, Feed::File, &dir, Some(shape), &want);
-            times[0].push(t);
-            let (t, _) = checked(
-                &upstream,
-                &upstream_script,
-                &short,
-                Feed::File,
-                &dir,
-                Some(TAI64N),
-                &want,
-            );
-            times[1].push(t);
+            for (side, program) in programs.iter().enumerate() {
+                let (script, shape): (&[&str], _) = if side == upstream {
+                    (&upstream_script, TAI64N)
+                } else {
+                    (&script, shape)
+                };
+                let (t, _) = checked(program, script, &short, Feed::File, &dir, Some(shape), &want);
+                times[side].push(t);
+            }
         }
-        let slowest = size / times[0].iter().max().expect("runs").as_secs_f64();
-        let fastest = size / times[0].iter().min().expect("runs").as_secs_f64();
-        let [o, u] = times.map(|t| size / median(t).as_secs_f64());
-        println!(
-            "| {} | {size:.0} | {o:.0} | {slowest:.0}–{fastest:.0} | {u:.0} | {:.2}x |",
-            script.join(" "),
-            o / u
-        );
+        let u = size / median(times[upstream].clone()).as_secs_f64();
+        for (i, build) in sides.builds.iter().enumerate() {
+            let slowest = size / times[i].iter().max().expect("runs").as_secs_f64();
+            let fastest = size / times[i].iter().min().expect("runs").as_secs_f64();
+            let o = size / median(times[i].clone()).as_secs_f64();
+            println!(
+                "| {} | {} | {size:.0} | {o:.0} | {slowest:.0}–{fastest:.0} | {u:.0} | {:.2}x |",
+                script.join(" "),
+                build.label,
+                o / u
+            );
+        }
     }
 }

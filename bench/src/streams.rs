@@ -77,7 +77,7 @@ fn median(mut d: Vec<Duration>) -> Duration {
 
 /// Runs the stream benchmarks that `wanted` selects and prints their table.
 pub fn run(sides: &Sides, wanted: &dyn Fn(&str) -> bool, lines: usize, runs: usize) {
-    let (ours, reference, dir) = (&sides.ours, &sides.reference, sides.scratch.path());
+    let (builds, reference, dir) = (&sides.builds, &sides.reference, sides.scratch.path());
     let text = dir.join("lines");
     std::fs::write(&text, log_lines(lines)).expect("write input");
     let labelled = dir.join("labelled");
@@ -109,44 +109,54 @@ pub fn run(sides: &Sides, wanted: &dyn Fn(&str) -> bool, lines: usize, runs: usi
         "Reference: {}; {lines} lines, median of {runs} alternating runs",
         reference.description
     );
-    println!("| program | input | MB | ours MB/s | upstream MB/s | ours/upstream |");
-    println!("|---|---|---|---|---|---|");
+    let mut header = String::from("| program | input | MB | ours MB/s | upstream MB/s | ours/upstream |");
+    for build in &builds[1..] {
+        header += &format!(" {0} MB/s | {0}/upstream |", build.label);
+    }
+    println!("{header}\n{}", "|---".repeat(4 + 2 * builds.len()) + "|");
     for case in &cases {
         let size = std::fs::metadata(&case.input).expect("input").len() as f64 / 1e6;
-        let (mut ours_times, mut upstream_times) = (Vec::new(), Vec::new());
-        let (ours_out, upstream_out) = (dir.join("out-ours"), dir.join("out-upstream"));
-        for _ in 0..runs {
-            for (times, out, mut command) in [
-                (
-                    &mut upstream_times,
-                    &upstream_out,
-                    Command::new(reference.dir.join(case.program)),
-                ),
-                (&mut ours_times, &ours_out, ours.command(case.program)),
-            ] {
-                command.env_remove("TZ");
-                if let Some((k, v)) = case.env {
-                    command.env(k, v);
-                }
-                times.push(timed(command, &case.input, out));
+        let mut times = vec![Vec::new(); builds.len()];
+        let mut upstream_times = Vec::new();
+        let upstream_out = dir.join("out-upstream");
+        let ours_out = dir.join("out-ours");
+        let configured = |mut command: Command| {
+            command.env_remove("TZ");
+            if let Some((k, v)) = case.env {
+                command.env(k, v);
             }
-            let (a, b) = (
-                fingerprint(&ours_out, case.mask_labels),
-                fingerprint(&upstream_out, case.mask_labels),
-            );
-            assert_eq!(
-                a, b,
-                "{} {}: our output differs from upstream's",
-                case.program, case.label
-            );
+            command
+        };
+        for _ in 0..runs {
+            let upstream = configured(Command::new(reference.dir.join(case.program)));
+            upstream_times.push(timed(upstream, &case.input, &upstream_out));
+            let want = fingerprint(&upstream_out, case.mask_labels);
+            for (build, times) in builds.iter().zip(&mut times) {
+                let ours = configured(build.ours.command(case.program));
+                times.push(timed(ours, &case.input, &ours_out));
+                assert_eq!(
+                    fingerprint(&ours_out, case.mask_labels),
+                    want,
+                    "{} {}: the output of {} differs from upstream's",
+                    case.program,
+                    case.label,
+                    build.label
+                );
+            }
         }
-        let (o, u) = (median(ours_times), median(upstream_times));
-        let (o_rate, u_rate) = (size / o.as_secs_f64(), size / u.as_secs_f64());
-        println!(
+        let rate = |times: Vec<Duration>| size / median(times).as_secs_f64();
+        let u_rate = rate(upstream_times);
+        let mut rates = times.into_iter().map(rate);
+        let o_rate = rates.next().expect("a build");
+        let mut row = format!(
             "| {} | {} | {size:.0} | {o_rate:.0} | {u_rate:.0} | {:.2}x |",
             case.program,
             case.label,
             o_rate / u_rate
         );
+        for r in rates {
+            row += &format!(" {r:.0} | {:.2}x |", r / u_rate);
+        }
+        println!("{row}");
     }
 }

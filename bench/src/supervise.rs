@@ -169,23 +169,25 @@ fn restart_latency(side: &Side, dir: &Path, cause: Cause) -> Duration {
 /// a fork here swings with what the other core is doing, more than the sides differ.
 /// `scripts`: more executable files in each side's service directory.
 fn crash_loops(
-    sides: [&Side; 2],
-    scripts: [&[(&str, &str)]; 2],
+    sides: &[&Side],
+    scripts: &[&[(&str, &str)]],
     scratch: &Path,
     seconds: u64,
-) -> [(f64, usize); 2] {
-    let dirs: [PathBuf; 2] = std::array::from_fn(|i| {
-        let dir = service(
-            &scratch.join(format!("crash-{i}-{}", sides[i].name)),
-            "#!/bin/sh\necho >> starts\n",
-        );
-        for (name, text) in scripts[i] {
-            let path = dir.join(name);
-            std::fs::write(&path, text).expect("script");
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        }
-        dir
-    });
+) -> Vec<(f64, usize)> {
+    let dirs: Vec<PathBuf> = (0..sides.len())
+        .map(|i| {
+            let dir = service(
+                &scratch.join(format!("crash-{i}-{}", sides[i].name)),
+                "#!/bin/sh\necho >> starts\n",
+            );
+            for (name, text) in scripts[i] {
+                let path = dir.join(name);
+                std::fs::write(&path, text).expect("script");
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+            }
+            dir
+        })
+        .collect();
     let starts = |dir: &Path| {
         std::fs::read_to_string(dir.join("starts"))
             .unwrap_or_default()
@@ -202,14 +204,15 @@ fn crash_loops(
         .map(|(c, d)| (cpu_micros(c.id()), starts(d)))
         .collect();
     std::thread::sleep(Duration::from_secs(seconds));
-    let mut result = [(0.0, 0); 2];
-    for (i, (c, d)) in children.iter().zip(&dirs).enumerate() {
-        let restarts = starts(d) - before[i].1;
-        result[i] = (
-            (cpu_micros(c.id()) - before[i].0) / restarts.max(1) as f64,
-            restarts,
-        );
-    }
+    let result = children
+        .iter()
+        .zip(&dirs)
+        .zip(before)
+        .map(|((c, d), (cpu, started))| {
+            let restarts = starts(d) - started;
+            ((cpu_micros(c.id()) - cpu) / restarts.max(1) as f64, restarts)
+        })
+        .collect();
     for (d, c) in dirs.iter().zip(children) {
         stop(d, c);
     }
@@ -221,54 +224,80 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// A table row: the figure of each build of ours and of upstream (last in `values`),
+/// each build's beside upstream's with their ratio.
+fn row(measure: &str, values: &[f64], precision: usize) {
+    let (upstream, builds) = values.split_last().expect("upstream's figure");
+    let mut line = format!("| {measure} |");
+    for (i, v) in builds.iter().enumerate() {
+        if i == 0 {
+            line += &format!(
+                " {v:.precision$} | {upstream:.precision$} | {:.2} |",
+                v / upstream
+            );
+        } else {
+            line += &format!(" {v:.precision$} | {:.2} |", v / upstream);
+        }
+    }
+    println!("{line}");
+}
+
 pub fn run(sides: &Sides, rounds: usize) {
     let scratch = sides.scratch.path().join("supervise");
     std::fs::create_dir_all(&scratch).expect("scratch");
-    let reference = sides.reference.dir.clone();
-    let r2 = reference.clone();
-    let both = [
-        Side {
-            name: "ours",
+    // Each build of ours, then upstream.
+    let mut all: Vec<Side> = sides
+        .builds
+        .iter()
+        .map(|build| Side {
+            name: build.label,
             supervise: Box::new({
-                let o = sides.ours.clone();
+                let o = build.ours.clone();
                 move || o.command("supervise")
             }),
             svc: Box::new({
-                let o = sides.ours.clone();
+                let o = build.ours.clone();
                 move || o.command("svc")
             }),
-        },
-        Side {
-            name: "upstream",
-            supervise: Box::new(move || Command::new(reference.join("supervise"))),
-            svc: Box::new(move || Command::new(r2.join("svc"))),
-        },
-    ];
+        })
+        .collect();
+    let (reference, r2) = (sides.reference.dir.clone(), sides.reference.dir.clone());
+    all.push(Side {
+        name: "upstream",
+        supervise: Box::new(move || Command::new(reference.join("supervise"))),
+        svc: Box::new(move || Command::new(r2.join("svc"))),
+    });
+    let builds = &all[..sides.builds.len()];
 
     println!(
         "\nsupervise: memory of 100 idle supervises, restart latencies (median of {rounds}), CPU per crash-loop restart"
     );
-    let mem = both.each_ref().map(|s| memory(s, &scratch, 100));
-    println!("| measure | ours | upstream | ours/upstream |\n|---|---|---|---|");
-    let ratio = |o: f64, u: f64| o / u;
-    println!(
-        "| USS per supervise, kB | {:.0} | {:.0} | {:.2} |",
-        mem[0].0,
-        mem[1].0,
-        ratio(mem[0].0, mem[1].0)
+    let mem: Vec<_> = all.iter().map(|s| memory(s, &scratch, 100)).collect();
+    let mut header = String::from("| measure | ours | upstream | ours/upstream |");
+    for build in &builds[1..] {
+        header += &format!(" {0} | {0}/upstream |", build.name);
+    }
+    println!("{header}\n{}|", "|---".repeat(2 + 2 * builds.len()));
+    row(
+        "USS per supervise, kB",
+        &mem.iter().map(|m| m.0).collect::<Vec<_>>(),
+        0,
     );
-    println!(
-        "| PSS per supervise, kB | {:.0} | {:.0} | {:.2} |",
-        mem[0].1,
-        mem[1].1,
-        ratio(mem[0].1, mem[1].1)
+    row(
+        "PSS per supervise, kB",
+        &mem.iter().map(|m| m.1).collect::<Vec<_>>(),
+        0,
     );
-    let mut mappings: Vec<&String> = mem[0].2.keys().chain(mem[1].2.keys()).collect();
+    let mut mappings: Vec<&String> = mem.iter().flat_map(|m| m.2.keys()).collect();
     mappings.sort();
     mappings.dedup();
     for m in mappings {
         let kb = |i: usize| mem[i].2.get(m).copied().unwrap_or(0);
-        println!("| USS of one, {m}, kB | {} | {} | |", kb(0), kb(1));
+        let mut line = format!("| USS of one, {m}, kB | {} | {} | |", kb(0), kb(builds.len()));
+        for i in 1..builds.len() {
+            line += &format!(" {} | |", kb(i));
+        }
+        println!("{line}");
     }
 
     for (label, cause) in [
@@ -279,47 +308,60 @@ pub fn run(sides: &Sides, rounds: usize) {
         ("`svc -t` → new pid in status, ms", Cause::Svc),
         ("service killed → new pid in status, ms", Cause::Exit),
     ] {
-        let dirs = both
-            .each_ref()
-            .map(|s| service(&scratch.join(format!("lat-{}", s.name)), IDLE));
-        let children: Vec<Child> = both.iter().zip(&dirs).map(|(s, d)| start(s, d)).collect();
+        let dirs: Vec<PathBuf> = all
+            .iter()
+            .map(|s| service(&scratch.join(format!("lat-{}", s.name)), IDLE))
+            .collect();
+        let children: Vec<Child> = all.iter().zip(&dirs).map(|(s, d)| start(s, d)).collect();
         for d in &dirs {
             wait_for("service up", || record(d).is_some_and(|r| r.pid != 0));
         }
-        let mut times = [Vec::new(), Vec::new()];
+        let mut times = vec![Vec::new(); all.len()];
         for _ in 0..rounds {
-            for (i, s) in both.iter().enumerate() {
+            for (i, s) in all.iter().enumerate() {
                 times[i].push(restart_latency(s, &dirs[i], cause));
             }
         }
         for (d, c) in dirs.iter().zip(children) {
             stop(d, c);
         }
-        let [o, u] = times.map(|t| median(t).as_secs_f64() * 1000.0);
-        println!("| {label} | {o:.2} | {u:.2} | {:.2} |", o / u);
+        let ms: Vec<f64> = times
+            .into_iter()
+            .map(|t| median(t).as_secs_f64() * 1000.0)
+            .collect();
+        row(label, &ms, 2);
     }
 
     let seconds = 60;
-    let loops = crash_loops([&both[0], &both[1]], [&[], &[]], &scratch, seconds);
-    println!(
-        "| crash loop: supervise CPU per restart, µs ({} and {} restarts in {seconds} s, side by side) | {:.0} | {:.0} | {:.2} |",
-        loops[0].1,
-        loops[1].1,
-        loops[0].0,
-        loops[1].0,
-        loops[0].0 / loops[1].0
+    let loops = crash_loops(
+        &all.iter().collect::<Vec<_>>(),
+        &vec![&[][..]; all.len()],
+        &scratch,
+        seconds,
+    );
+    let restarts: Vec<String> = loops.iter().map(|l| l.1.to_string()).collect();
+    row(
+        &format!(
+            "crash loop: supervise CPU per restart, µs ({} restarts in {seconds} s, side by side)",
+            restarts.join(", ")
+        ),
+        &loops.iter().map(|l| l.0).collect::<Vec<_>>(),
+        0,
     );
 
-    // The extensions' price: ours with ./finish and ./notify against ours without,
-    // both crash-looping side by side (each start still a second apart).
+    // The extensions' price: each build with ./finish and ./notify against itself
+    // without, both crash-looping side by side (each start still a second apart).
     let extended = [("finish", "#!/bin/sh\n"), ("notify", "#!/bin/sh\n")];
-    let loops = crash_loops([&both[0], &both[0]], [&extended, &[]], &scratch, seconds);
-    println!(
-        "| crash loop with ./finish and ./notify against without (ours both), µs ({} and {} restarts in {seconds} s) | {:.0} | {:.0} | {:.2} |",
-        loops[0].1,
-        loops[1].1,
-        loops[0].0,
-        loops[1].0,
-        loops[0].0 / loops[1].0
-    );
+    for build in builds {
+        let loops = crash_loops(&[build, build], &[&extended, &[]], &scratch, seconds);
+        println!(
+            "| crash loop with ./finish and ./notify against without ({} both), µs ({} and {} restarts in {seconds} s) | {:.0} | {:.0} | {:.2} |",
+            build.name,
+            loops[0].1,
+            loops[1].1,
+            loops[0].0,
+            loops[1].0,
+            loops[0].0 / loops[1].0
+        );
+    }
 }

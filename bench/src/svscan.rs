@@ -7,7 +7,6 @@
 //! Each side runs in a process group of its own, ended by its id.
 
 use crate::Sides;
-use conformance::programs::Ours;
 use model::status::Record;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
@@ -166,52 +165,72 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 pub fn run(sides: &Sides, services: usize, idle_seconds: u64, rounds: usize) {
     let scratch = sides.scratch.path().join("svscan");
-    let ours_bin = scratch.join("ours-bin");
-    std::fs::create_dir_all(&ours_bin).expect("scratch");
-    for program in ["svscan", "supervise"] {
-        match &sides.ours {
-            Ours::MultiCall { binary, .. } => std::os::unix::fs::symlink(binary, ours_bin.join(program)),
-            Ours::Installed(dir) => std::os::unix::fs::symlink(dir.join(program), ours_bin.join(program)),
-        }
-        .expect("our programs");
-    }
-    let both = [
-        Side {
-            name: "ours",
-            bin: ours_bin,
-        },
-        Side {
-            name: "upstream",
-            bin: sides.reference.dir.clone(),
-        },
-    ];
+    // Each build of ours, then upstream.
+    let mut all: Vec<Side> = sides
+        .builds
+        .iter()
+        .map(|build| {
+            let bin = scratch.join(format!("{}-bin", build.label));
+            std::fs::create_dir_all(&bin).expect("scratch");
+            for program in ["svscan", "supervise"] {
+                let _ = std::fs::remove_file(bin.join(program));
+                std::os::unix::fs::symlink(build.ours.program(program), bin.join(program))
+                    .expect("our programs");
+            }
+            Side {
+                name: build.label,
+                bin,
+            }
+        })
+        .collect();
+    all.push(Side {
+        name: "upstream",
+        bin: sides.reference.dir.clone(),
+    });
     println!(
         "\nsvscan: {services} services (run: exec sleep); idle CPU over {idle_seconds} s; a new service moved into a directory of 10, median of {rounds}"
     );
-    let [o, u] = both
-        .each_ref()
-        .map(|s| measure(s, &scratch, services, Duration::from_secs(idle_seconds), rounds));
-    println!("| measure | ours | upstream | ours/upstream |\n|---|---|---|---|");
-    let (ou, uu) = (o.all_up.as_secs_f64(), u.all_up.as_secs_f64());
-    println!("| all {services} up, s | {ou:.2} | {uu:.2} | {:.2} |", ou / uu);
-    println!(
-        "| PSS of svscan and its supervises, MB | {:.1} | {:.1} | {:.2} |",
-        o.pss_mb,
-        u.pss_mb,
-        o.pss_mb / u.pss_mb
+    let figures: Vec<Figures> = all
+        .iter()
+        .map(|s| measure(s, &scratch, services, Duration::from_secs(idle_seconds), rounds))
+        .collect();
+    let mut header = String::from("| measure | ours | upstream | ours/upstream |");
+    for side in &all[1..all.len() - 1] {
+        header += &format!(" {0} | {0}/upstream |", side.name);
+    }
+    println!("{header}\n{}|", "|---".repeat(2 + 2 * sides.builds.len()));
+    // A row: each build's figure beside upstream's (the last), with their ratio.
+    let row = |measure: &str, value: &dyn Fn(&Figures) -> f64, precision: usize, ratio: usize| {
+        let (upstream, builds) = figures.split_last().expect("upstream's figures");
+        let u = value(upstream);
+        let mut line = format!("| {measure} |");
+        for (i, f) in builds.iter().enumerate() {
+            let v = value(f);
+            if i == 0 {
+                line += &format!(" {v:.precision$} | {u:.precision$} | {:.ratio$} |", v / u);
+            } else {
+                line += &format!(" {v:.precision$} | {:.ratio$} |", v / u);
+            }
+        }
+        println!("{line}");
+    };
+    row(
+        &format!("all {services} up, s"),
+        &|f| f.all_up.as_secs_f64(),
+        2,
+        2,
     );
-    println!(
-        "| svscan CPU per idle minute, ms | {:.2} | {:.2} | {:.3} |",
-        o.idle_cpu_ms_per_minute,
-        u.idle_cpu_ms_per_minute,
-        o.idle_cpu_ms_per_minute / u.idle_cpu_ms_per_minute
+    row("PSS of svscan and its supervises, MB", &|f| f.pss_mb, 1, 2);
+    row(
+        "svscan CPU per idle minute, ms",
+        &|f| f.idle_cpu_ms_per_minute,
+        2,
+        3,
     );
-    let (on, un) = (
-        median(o.new_service).as_secs_f64() * 1000.0,
-        median(u.new_service).as_secs_f64() * 1000.0,
-    );
-    println!(
-        "| new service directory, moved in → up, ms | {on:.1} | {un:.1} | {:.3} |",
-        on / un
+    row(
+        "new service directory, moved in → up, ms",
+        &|f| median(f.new_service.clone()).as_secs_f64() * 1000.0,
+        1,
+        3,
     );
 }

@@ -4,6 +4,7 @@
 //! waits a minute beside a monitor reading the service every second.
 
 use crate::{Sides, cpu_micros};
+use conformance::programs::Ours;
 use model::status::Record;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -57,7 +58,8 @@ enum Waiter {
 
 /// One round: supervise up on a fresh directory, the waiter waiting, `dx` sent;
 /// the time from the send to the waiter's exit.
-fn round(sides: &Sides, supervise: Command, waiter: Waiter, dir: &Path) -> Duration {
+/// `svwait` is the build's of `ours`; the svok loop runs upstream's svok, in `reference`.
+fn round(ours: &Ours, reference: &Path, supervise: Command, waiter: Waiter, dir: &Path) -> Duration {
     let dir = service(dir);
     let mut supervise = quiet(supervise).arg(&dir).spawn().expect("supervise");
     wait_for("the service up", || up(&dir));
@@ -65,13 +67,13 @@ fn round(sides: &Sides, supervise: Command, waiter: Waiter, dir: &Path) -> Durat
     std::thread::sleep(Duration::from_millis(1100));
     let mut waiting: Child = match waiter {
         Waiter::Svwait => {
-            let mut c = quiet(sides.ours.command("svwait"));
+            let mut c = quiet(ours.command("svwait"));
             let child = c.arg("-x").arg(&dir).spawn().expect("svwait");
             wait_for("svwait watching", || watching(child.id()));
             child
         }
         Waiter::SvokLoop(phase) => {
-            let svok = sides.reference.dir.join("svok");
+            let svok = reference.join("svok");
             let mut c = quiet(Command::new("/bin/sh"));
             c.args(["-c", "while \"$0\" \"$1\"; do sleep 1; done"])
                 .arg(svok)
@@ -103,51 +105,75 @@ fn median(mut v: Vec<Duration>) -> f64 {
 pub fn run(sides: &Sides, rounds: usize) {
     let scratch = sides.scratch.path().join("svwait");
     std::fs::create_dir_all(&scratch).expect("scratch");
-    let upstream = |p: &str| Command::new(sides.reference.dir.join(p));
+    let reference = &sides.reference.dir;
+    let first = &sides.builds[0].ours;
     println!("\nsvwait: from `dx` written to supervise/control to the waiter's exit (median of {rounds})");
     println!("| waiter | ms | against the svok loop |\n|---|---|---|");
-    let mut times: [Vec<Duration>; 3] = Default::default();
+    // Per build: its svwait on its own supervise, and on upstream's.
+    let mut times = vec![[Vec::new(), Vec::new()]; sides.builds.len()];
+    let mut svok_loop = Vec::new();
     for i in 0..rounds {
+        for (build, times) in sides.builds.iter().zip(&mut times) {
+            let ours = &build.ours;
+            let dir = scratch.join(format!("{}-own", build.label));
+            times[0].push(round(
+                ours,
+                reference,
+                ours.command("supervise"),
+                Waiter::Svwait,
+                &dir,
+            ));
+            let dir = scratch.join(format!("{}-upstream", build.label));
+            let upstream = Command::new(reference.join("supervise"));
+            times[1].push(round(ours, reference, upstream, Waiter::Svwait, &dir));
+        }
         // The loop's phase spread over its second, the same in every run.
         let phase = Duration::from_millis((i as u64 * 379) % 1000);
-        times[0].push(round(
-            sides,
-            sides.ours.command("supervise"),
-            Waiter::Svwait,
-            &scratch.join("a"),
-        ));
-        times[1].push(round(
-            sides,
-            upstream("supervise"),
-            Waiter::Svwait,
-            &scratch.join("b"),
-        ));
-        times[2].push(round(
-            sides,
-            sides.ours.command("supervise"),
+        svok_loop.push(round(
+            first,
+            reference,
+            first.command("supervise"),
             Waiter::SvokLoop(phase),
-            &scratch.join("c"),
+            &scratch.join("loop"),
         ));
     }
-    let [ours, on_upstream, svok_loop] = times.map(median);
+    let svok_loop = median(svok_loop);
+    for (build, times) in sides.builds.iter().zip(times) {
+        let [own, on_upstream] = times.map(median);
+        println!(
+            "| `svwait -x` ({}), our supervise | {own:.2} | {:.4} |",
+            build.label,
+            own / svok_loop
+        );
+        println!(
+            "| `svwait -x` ({}), upstream's supervise | {on_upstream:.2} | {:.4} |",
+            build.label,
+            on_upstream / svok_loop
+        );
+    }
     println!(
-        "| `svwait -x`, our supervise | {ours:.2} | {:.4} |",
-        ours / svok_loop
+        "| `while svok s; do sleep 1; done` (upstream's svok), our supervise ({}) | {svok_loop:.2} | 1 |",
+        sides.builds[0].label
     );
-    println!(
-        "| `svwait -x`, upstream's supervise | {on_upstream:.2} | {:.4} |",
-        on_upstream / svok_loop
-    );
-    println!("| `while svok s; do sleep 1; done` (upstream's svok), our supervise | {svok_loop:.2} | 1 |");
+    for build in &sides.builds {
+        println!(
+            "| CPU of a `svwait -d` ({}) waiting 60 s beside svstat every second, µs | {:.0} | |",
+            build.label,
+            idle_cpu(&build.ours, &scratch.join(format!("idle-{}", build.label)))
+        );
+    }
+}
 
-    // A minute of waiting while svstat reads the service every second.
-    let dir = service(&scratch.join("idle"));
-    let mut supervise = quiet(sides.ours.command("supervise"))
+/// CPU (µs) of a `svwait -d` waiting a minute while svstat reads the service every
+/// second.
+fn idle_cpu(ours: &Ours, dir: &Path) -> f64 {
+    let dir = service(dir);
+    let mut supervise = quiet(ours.command("supervise"))
         .arg(&dir)
         .spawn()
         .expect("supervise");
     wait_for("the service up", || up(&dir));
-    let mut svwait = quiet(sides.ours.command("svwait"))
+    let mut svwait = quiet(ours.command("svwait"))
         .arg("-d")
         .arg(&dir)
         .spawn()
@@ -155,19 +181,16 @@ pub fn run(sides: &Sides, rounds: usize) {
     wait_for("svwait watching", || watching(svwait.id()));
     let before = cpu_micros(svwait.id());
     for _ in 0..60 {
-        quiet(sides.ours.command("svstat"))
-            .arg(&dir)
-            .status()
-            .expect("svstat");
+        quiet(ours.command("svstat")).arg(&dir).status().expect("svstat");
         std::thread::sleep(Duration::from_secs(1));
     }
     let used = cpu_micros(svwait.id()) - before;
-    quiet(sides.ours.command("svc"))
+    quiet(ours.command("svc"))
         .arg("-dx")
         .arg(&dir)
         .status()
         .expect("svc");
     let _ = svwait.wait();
     let _ = supervise.wait();
-    println!("| CPU of a `svwait -d` waiting 60 s beside svstat every second, µs | {used:.0} | |");
+    used
 }

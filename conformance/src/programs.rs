@@ -102,12 +102,8 @@ impl Ours {
     /// binary); otherwise the workspace's `daemontools` binary beside the running
     /// program, built first with the cargo that runs it, in the same profile.
     pub fn locate() -> Result<Ours, String> {
-        if let Some(path) = std::env::var_os("DAEMONTOOLS_OURS").map(PathBuf::from) {
-            return Ok(if path.is_dir() {
-                Ours::Installed(path)
-            } else {
-                Ours::multi_call(path)
-            });
+        if let Some(path) = std::env::var_os("DAEMONTOOLS_OURS") {
+            return Ok(Ours::at(path.into()));
         }
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let dir = exe
@@ -127,6 +123,31 @@ impl Ours {
             return Err("building our programs failed".into());
         }
         Ok(Ours::multi_call(dir.join("daemontools")))
+    }
+
+    /// The programs at `path`: a directory of installed programs, or a multi-call binary.
+    pub fn at(path: PathBuf) -> Ours {
+        if path.is_dir() {
+            Ours::Installed(path)
+        } else {
+            Ours::multi_call(path)
+        }
+    }
+
+    /// The binary or directory these programs are.
+    pub fn path(&self) -> &Path {
+        match self {
+            Ours::MultiCall { binary, .. } => binary,
+            Ours::Installed(dir) => dir,
+        }
+    }
+
+    /// The file that runs as `program`: the multi-call binary, or the installed one.
+    pub fn program(&self, program: &str) -> PathBuf {
+        match self {
+            Ours::MultiCall { binary, .. } => binary.clone(),
+            Ours::Installed(dir) => dir.join(program),
+        }
     }
 
     /// A multi-call binary, answering to the names its usage message lists.
