@@ -352,6 +352,20 @@ fn the_linker_layout_took_effect() {
         hot,
         ".text.hot",
     );
+    // What multilog calls for every read and at every rotation, though it lies
+    // outside its modules: the clock, and nix's conversion of a byte-string path.
+    place(
+        &|n| n.contains("7runtime5clock"),
+        "runtime::clock",
+        hot,
+        ".text.hot",
+    );
+    place(
+        &|n| n.contains("nix..NixPath") || n.contains("7NixPath13with_nix_path"),
+        "nix's NixPath::with_nix_path",
+        hot,
+        ".text.hot",
+    );
     // std's allocation code, shared by every program, though v0 mangling names
     // it after the crate that first needed it (gimli, addr2line): hot.
     place(
