@@ -157,6 +157,11 @@ fn s6_permafailon_in_finish_gives_up() {
 
 #[test]
 fn s6_notifyoncheck_in_run_makes_the_service_ready_and_s6_svc_drives_it() {
+    // s6-notifyoncheck runs its -c check with execlineb; without it, never ready.
+    assert!(
+        Path::new("/usr/bin/execlineb").exists(),
+        "/usr/bin/execlineb is missing: install Debian's execline package (apt-get install execline) to run this test"
+    );
     let scratch = TempDir::new("s6-notifyoncheck").unwrap();
     let dir = service(
         &scratch,
