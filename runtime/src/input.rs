@@ -123,7 +123,15 @@ impl Input {
             return nix::unistd::read(&self.copy, buf);
         };
         debug_assert_eq!(peek.held, 0, "a read consumed before the next");
-        let n = nix::fcntl::tee(&self.copy, &peek.write, buf.len(), SpliceFFlags::empty())?;
+        let n = match nix::fcntl::tee(&self.copy, &peek.write, buf.len(), SpliceFFlags::empty()) {
+            Ok(n) => n,
+            // No tee here (an emulator without it, a pipe it refuses): plain reads.
+            Err(Errno::ENOSYS | Errno::EINVAL) => {
+                self.peek = None;
+                return nix::unistd::read(&self.copy, buf);
+            }
+            Err(e) => return Err(e),
+        };
         // The private pipe was empty: it now holds exactly those n bytes.
         let mut got = 0;
         while got < n {
