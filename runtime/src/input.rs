@@ -17,15 +17,9 @@
 //! puts fd 0 back ([`Input::restore`]) and looks at what the signal's flag says. A
 //! read that returns 0 is always the end of input: a terminal's end of input
 //! comes once only, and must not be taken for a signal's doing.
-//!
-//! When fd 0 is a pipe, what is read stays in it until the caller says it is
-//! written ([`Input::consume`]): [`Input::read`] copies it out with tee(2) into a
-//! pipe of its own and reads it from there. A multilog killed between a read and its
-//! write then loses nothing: the next reader of the pipe finds those bytes again
-//! (and, killed between the write and the consume, logs them twice).
 
 use nix::errno::Errno;
-use nix::fcntl::{OFlag, SpliceFFlags};
+use nix::fcntl::OFlag;
 use nix::libc::c_int;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
@@ -39,41 +33,6 @@ pub struct Input {
     /// Set by a signal before it replaces `copy`; cleared by [`Input::restore`].
     swapped: Arc<AtomicBool>,
     actions: Vec<signal_hook::SigId>,
-    /// When fd 0 is a pipe: where reads are copied to, and where they go once written.
-    peek: Option<Peek>,
-}
-
-/// A private pipe that reads are copied into, and /dev/null, where they are
-/// consumed to from fd 0.
-struct Peek {
-    read: OwnedFd,
-    write: OwnedFd,
-    null: OwnedFd,
-    /// Bytes read and not yet consumed.
-    held: usize,
-}
-
-impl Peek {
-    /// For fd 0 if it is a pipe (and /dev/null can be opened).
-    fn of_stdin() -> Option<Peek> {
-        let st = nix::sys::stat::fstat(std::io::stdin().as_fd()).ok()?;
-        if st.st_mode & nix::libc::S_IFMT != nix::libc::S_IFIFO {
-            return None;
-        }
-        let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC).ok()?;
-        let null = nix::fcntl::open(
-            "/dev/null",
-            OFlag::O_WRONLY | OFlag::O_CLOEXEC,
-            nix::sys::stat::Mode::empty(),
-        )
-        .ok()?;
-        Some(Peek {
-            read,
-            write,
-            null,
-            held: 0,
-        })
-    }
 }
 
 impl Input {
@@ -92,7 +51,6 @@ impl Input {
             placeholder,
             swapped,
             actions: Vec::new(),
-            peek: Peek::of_stdin(),
         };
         for (signal, flag) in signals {
             let (placeholder, copy) = (input.placeholder.as_raw_fd(), input.copy.as_raw_fd());
@@ -114,58 +72,6 @@ impl Input {
             input.actions.push(id);
         }
         Ok(input)
-    }
-
-    /// Reads from fd 0 into `buf`, as read(2) does. From a pipe, the bytes stay in
-    /// it until [`Input::consume`]; the caller consumes each read before the next.
-    pub fn read(&mut self, buf: &mut [u8]) -> Result<usize, Errno> {
-        let Some(peek) = &mut self.peek else {
-            return nix::unistd::read(&self.copy, buf);
-        };
-        debug_assert_eq!(peek.held, 0, "a read consumed before the next");
-        let n = match nix::fcntl::tee(&self.copy, &peek.write, buf.len(), SpliceFFlags::empty()) {
-            Ok(n) => n,
-            // No tee here (an emulator without it, a pipe it refuses): plain reads.
-            Err(Errno::ENOSYS | Errno::EINVAL) => {
-                self.peek = None;
-                return nix::unistd::read(&self.copy, buf);
-            }
-            Err(e) => return Err(e),
-        };
-        // The private pipe was empty: it now holds exactly those n bytes.
-        let mut got = 0;
-        while got < n {
-            match nix::unistd::read(&peek.read, &mut buf[got..n]) {
-                Ok(m) => got += m,
-                Err(Errno::EINTR) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        peek.held = n;
-        Ok(n)
-    }
-
-    /// The bytes of the last read are written: they leave fd 0's pipe (through fd 0
-    /// itself, which no signal replaces).
-    pub fn consume(&mut self) {
-        let Some(peek) = &mut self.peek else { return };
-        while peek.held > 0 {
-            match nix::fcntl::splice(
-                std::io::stdin().as_fd(),
-                None,
-                &peek.null,
-                None,
-                peek.held,
-                SpliceFFlags::empty(),
-            ) {
-                Ok(0) => break,
-                Ok(n) => peek.held -= n,
-                Err(Errno::EINTR) => {}
-                // Taken by another reader of the pipe: nothing left to consume.
-                Err(_) => break,
-            }
-        }
-        peek.held = 0;
     }
 
     /// Whether a signal has replaced fd 0 since the last [`Input::restore`]: a
