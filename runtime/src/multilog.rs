@@ -302,7 +302,19 @@ struct Outputs<'a> {
 impl Outputs<'_> {
     /// Carries out what the line machine asked; `input` is what it was given.
     fn carry_out(&mut self, effects: &Effects, input: &[u8]) -> Result<(), Fatal> {
+        self.carry_out_then(effects, input, &mut || {})
+    }
+
+    /// As [`Outputs::carry_out`], calling `written` once `input` is written: before
+    /// a rotation (which may wait for a processor), or at the end.
+    fn carry_out_then(
+        &mut self,
+        effects: &Effects,
+        input: &[u8],
+        written: &mut dyn FnMut(),
+    ) -> Result<(), Fatal> {
         let mut list = effects.list();
+        let mut pending = true;
         while let Some((first, rest)) = list.split_first() {
             list = rest;
             match first {
@@ -322,12 +334,20 @@ impl Outputs<'_> {
                     }
                     self.dirs[*dir].write(&mut parts[..n]);
                 }
-                lines::Effect::Rotate(dir) => self.dirs[*dir].drive(logdir::Input::Rotate),
+                lines::Effect::Rotate(dir) => {
+                    if std::mem::take(&mut pending) {
+                        written();
+                    }
+                    self.dirs[*dir].drive(logdir::Input::Rotate)
+                }
                 lines::Effect::Echo(span) => to_stderr(effects.bytes(span, input)),
                 lines::Effect::Status { index, span } => {
                     self.write_status(*index, effects.bytes(span, input))
                 }
             }
+        }
+        if pending {
+            written();
         }
         self.failure()
     }
@@ -451,7 +471,7 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
                 _ => {}
             }
         }
-        let event = match nix::unistd::read(input.as_fd(), &mut buf[..want]) {
+        let event = match input.read(&mut buf[..want]) {
             Ok(0) => Event::End,
             Ok(n) => {
                 let now = crate::clock::now();
@@ -477,7 +497,8 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
             Event::Read(bytes, _) => bytes,
             _ => &[],
         };
-        out.carry_out(&effects, read)?;
+        // What was read leaves the input once it is written (`Input::consume`).
+        out.carry_out_then(&effects, read, &mut || input.consume())?;
     }
     out.close()?;
     Ok(0)
