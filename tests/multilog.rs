@@ -333,9 +333,17 @@ cat log/@* log/current | grep -x 'line [0-9]*' | sort -u | wc -l
 "#;
 
 /// The number of lines kept that `script` (`KILLED_WHILE_PROCESSING` or
-/// `KILLED_WHILE_ROTATING`) prints for one side's multilog.
-fn kept_after_sigkill(side: &str, multilog: &Command, script: &str) -> usize {
-    counted(side, multilog, &format!("{script}{DRAIN}"))
+/// `KILLED_WHILE_ROTATING`) prints, ours first, then upstream's when installed.
+fn kept_after_sigkill(script: &str) -> Vec<(&'static str, usize)> {
+    counted_on_both(&format!("{script}{DRAIN}"))
+}
+
+/// [`counted`] for ours, then for upstream's when installed.
+fn counted_on_both(script: &str) -> Vec<(&'static str, usize)> {
+    both("multilog")
+        .iter()
+        .map(|(side, c)| (*side, counted(side, c, script)))
+        .collect()
 }
 
 /// Runs `script` with one side's multilog as `$MULTILOG` in a scratch `$WORK`; it
@@ -376,11 +384,7 @@ fn no_fewer_than_upstream(kept: &[(&str, usize)]) {
 /// loses what its 1 kB buffer held; ours must never keep fewer lines than it.
 #[test]
 fn sigkill_while_the_processor_runs_loses_no_line() {
-    let sides = both("multilog");
-    let kept: Vec<(&str, usize)> = sides
-        .iter()
-        .map(|(side, c)| (*side, kept_after_sigkill(side, c, KILLED_WHILE_PROCESSING)))
-        .collect();
+    let kept = kept_after_sigkill(KILLED_WHILE_PROCESSING);
     eprintln!("lines kept of 20000: {kept:?}");
     assert_eq!(kept[0], ("ours", 20000), "{kept:?}");
     no_fewer_than_upstream(&kept);
@@ -421,10 +425,7 @@ done
 /// unfinished, its end in the new current), as upstream's: at most one line a kill.
 #[test]
 fn sigkill_while_rotating_loses_at_most_the_line_cut_each_time() {
-    let kept: Vec<(&str, usize)> = both("multilog")
-        .iter()
-        .map(|(side, c)| (*side, kept_after_sigkill(side, c, KILLED_WHILE_ROTATING)))
-        .collect();
+    let kept = kept_after_sigkill(KILLED_WHILE_ROTATING);
     eprintln!("lines kept of 100000: {kept:?}");
     assert!(kept[0].1 >= 100_000 - 10, "{kept:?}");
     no_fewer_than_upstream(&kept);
@@ -466,10 +467,7 @@ grep -cx 'one line' log/current || true
 /// something else than input (here its echo): ours logs the line, upstream loses it.
 #[test]
 fn sigkill_while_an_echo_blocks_loses_no_line() {
-    let kept: Vec<(&str, usize)> = both("multilog")
-        .iter()
-        .map(|(side, c)| (*side, counted(side, c, KILLED_WHILE_ECHOING)))
-        .collect();
+    let kept = counted_on_both(KILLED_WHILE_ECHOING);
     eprintln!("times the line was logged: {kept:?}");
     assert_eq!(kept[0], ("ours", 1), "{kept:?}");
     no_fewer_than_upstream(&kept);
