@@ -14,6 +14,8 @@
 //! 7. `R` (an extension) rotates a current when its first line is old enough, never
 //!    sooner, never inside a line; `S` (checked with 5) keeps the old files' total
 //!    under its cap after every rotation.
+//! 8. each read's effects say once that its bytes may leave the input (`Taken`):
+//!    right before the read's first rotation, else last; no other call's do.
 
 use model::multilog::lines::{self, ECHO_MAX, Effects, Lines, PREFIX_MAX, STATUS_LEN};
 use model::multilog::logdir::{Answer, Call, Effect, Input, LogDir, Now, PAUSE, Program};
@@ -90,9 +92,25 @@ impl Dirs {
                     assert_eq!(record.len(), STATUS_LEN);
                     self.status.insert(*index, record.to_vec());
                 }
+                lines::Effect::Taken => {}
             }
         }
     }
+}
+
+/// 8: where `Taken` stands in a call's effects; `read`: the call was a read's.
+fn check_taken(effects: &Effects, read: bool) {
+    let list = effects.list();
+    let taken: Vec<usize> = (0..list.len())
+        .filter(|&i| list[i] == lines::Effect::Taken)
+        .collect();
+    if !read {
+        assert_eq!(taken, [], "Taken outside a read: {list:?}");
+        return;
+    }
+    let first_rotation = list.iter().position(|e| matches!(e, lines::Effect::Rotate(_)));
+    let want = first_rotation.map_or(list.len() - 1, |r| r - 1);
+    assert_eq!(taken, [want], "Taken misplaced: {list:?}");
 }
 
 /// The time at which the `k`th read arrives: the lines that begin in it share it.
@@ -130,14 +148,17 @@ fn run_from(
     for (k, &end) in read_ends(input, cuts).iter().enumerate() {
         let read = &input[start..end.max(start)];
         lines.feed(read, time(k), &mut effects);
+        check_taken(&effects, true);
         dirs.apply(&effects, read);
         start = end.max(start);
         if alarms.contains(&k) {
             lines.rotate_all(&mut effects);
+            check_taken(&effects, false);
             dirs.apply(&effects, &[]);
         }
     }
     lines.finish(&mut effects);
+    check_taken(&effects, false);
     dirs.apply(&effects, &[]);
     dirs
 }
@@ -1427,11 +1448,13 @@ proptest! {
             let bytes = match &step {
                 Step::Read(bytes) => {
                     lines.feed(bytes, now, &mut effects);
+                    check_taken(&effects, true);
                     input.extend_from_slice(bytes);
                     bytes.clone()
                 }
                 Step::Tick => {
                     lines.tick(now, &mut effects);
+                    check_taken(&effects, false);
                     let rotates = effects.list().contains(&lines::Effect::Rotate(1));
                     let old = due(first).is_some_and(|d| d <= now) && !owed;
                     prop_assert!(!effects.list().contains(&lines::Effect::Rotate(0)));

@@ -300,21 +300,10 @@ struct Outputs<'a> {
 }
 
 impl Outputs<'_> {
-    /// Carries out what the line machine asked; `input` is what it was given.
-    fn carry_out(&mut self, effects: &Effects, input: &[u8]) -> Result<(), Fatal> {
-        self.carry_out_then(effects, input, &mut || {})
-    }
-
-    /// As [`Outputs::carry_out`], calling `written` once `input` is written: before
-    /// a rotation (which may wait for a processor), or at the end.
-    fn carry_out_then(
-        &mut self,
-        effects: &Effects,
-        input: &[u8],
-        written: &mut dyn FnMut(),
-    ) -> Result<(), Fatal> {
+    /// Carries out what the line machine asked; `read` is what it was given, and
+    /// leaves `input` when the machine says so.
+    fn carry_out(&mut self, effects: &Effects, read: &[u8], input: &mut Input) -> Result<(), Fatal> {
         let mut list = effects.list();
-        let mut pending = true;
         while let Some((first, rest)) = list.split_first() {
             list = rest;
             match first {
@@ -322,32 +311,23 @@ impl Outputs<'_> {
                     // The writes to one directory that follow go out in the same
                     // system call (a held line's start, then the rest of it).
                     let mut parts = [IoSlice::new(&[]); GATHER];
-                    parts[0] = IoSlice::new(effects.bytes(span, input));
+                    parts[0] = IoSlice::new(effects.bytes(span, read));
                     let mut n = 1;
                     while n < GATHER
                         && let Some((lines::Effect::Write { dir: next, span }, rest)) = list.split_first()
                         && next == dir
                     {
-                        parts[n] = IoSlice::new(effects.bytes(span, input));
+                        parts[n] = IoSlice::new(effects.bytes(span, read));
                         n += 1;
                         list = rest;
                     }
                     self.dirs[*dir].write(&mut parts[..n]);
                 }
-                lines::Effect::Rotate(dir) => {
-                    if std::mem::take(&mut pending) {
-                        written();
-                    }
-                    self.dirs[*dir].drive(logdir::Input::Rotate)
-                }
-                lines::Effect::Echo(span) => to_stderr(effects.bytes(span, input)),
-                lines::Effect::Status { index, span } => {
-                    self.write_status(*index, effects.bytes(span, input))
-                }
+                lines::Effect::Rotate(dir) => self.dirs[*dir].drive(logdir::Input::Rotate),
+                lines::Effect::Echo(span) => to_stderr(effects.bytes(span, read)),
+                lines::Effect::Status { index, span } => self.write_status(*index, effects.bytes(span, read)),
+                lines::Effect::Taken => input.consume(),
             }
-        }
-        if pending {
-            written();
         }
         self.failure()
     }
@@ -436,7 +416,7 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
         ZoneWatch { watched, second: 0 }
     });
     session.handle(Event::Tick(crate::clock::now()), &mut effects);
-    out.carry_out(&effects, &[])?;
+    out.carry_out(&effects, &[], &mut input)?;
 
     let mut buf = vec![0u8; READ_MAX];
     loop {
@@ -448,7 +428,7 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
         }
         if alarm.swap(false, Ordering::SeqCst) {
             session.handle(Event::Alarm, &mut effects);
-            out.carry_out(&effects, &[])?;
+            out.carry_out(&effects, &[], &mut input)?;
         }
         if term.swap(false, Ordering::SeqCst) {
             session.handle(Event::Term, &mut effects);
@@ -461,7 +441,7 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
             let now = crate::clock::now();
             if due <= now {
                 session.handle(Event::Tick(now), &mut effects);
-                out.carry_out(&effects, &[])?;
+                out.carry_out(&effects, &[], &mut input)?;
                 continue;
             }
             // Wait for input no longer than until then (a signal ends the wait too).
@@ -497,8 +477,7 @@ pub fn run(script: &Script) -> Result<i32, Fatal> {
             Event::Read(bytes, _) => bytes,
             _ => &[],
         };
-        // What was read leaves the input once it is written (`Input::consume`).
-        out.carry_out_then(&effects, read, &mut || input.consume())?;
+        out.carry_out(&effects, read, &mut input)?;
     }
     out.close()?;
     Ok(0)

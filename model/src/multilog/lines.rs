@@ -4,7 +4,8 @@
 //! The machine does no I/O and reads no clock: each call takes a read's bytes and
 //! the time they arrived, and fills an [`Effects`] buffer the caller owns and
 //! reuses with what is to be done, in order (writes naming the input where its
-//! bytes can go out as they are, rotations, echoes, status records).
+//! bytes can go out as they are, rotations, echoes, status records, and when the
+//! read's bytes may leave the input for good).
 //!
 //! Lines: when a line's first byte arrives it gets the TAI64N label (with `t`); its
 //! first 1000 bytes, label included, are what patterns, `e` and `=` see; the
@@ -49,6 +50,13 @@ pub enum Effect {
     Echo(Span),
     /// Status file `index` is to hold exactly these `STATUS_LEN` bytes.
     Status { index: usize, span: Span },
+    /// The read's bytes may leave the input for good (where the input can keep
+    /// them until then, a pipe): once in every read's effects, right before its
+    /// first rotation, else last. Before a rotation, because a rotation may wait
+    /// long (a processor), and a multilog killed then must not log again what is
+    /// already in the rotated file; what a read holds after its first rotation is
+    /// at most the few bytes read one at a time once a current is nearly full.
+    Taken,
 }
 
 /// Applies `actions` to a line's first 1000 bytes, `text`, setting which
@@ -101,6 +109,8 @@ pub struct Effects {
     open_echo: Option<usize>,
     /// For each status file, which effect holds its record.
     status: Vec<Option<usize>>,
+    /// Whether these are a read's effects and [`Effect::Taken`] is still to come.
+    take_pending: bool,
 }
 
 impl Effects {
@@ -122,7 +132,9 @@ impl Effects {
         }
     }
 
-    fn clear(&mut self, dirs: usize, status_files: usize) {
+    /// Empties the buffer for a call; `read`: for a read's effects.
+    fn clear(&mut self, dirs: usize, status_files: usize, read: bool) {
+        self.take_pending = read;
         self.list.clear();
         self.made.clear();
         self.shown.clear();
@@ -173,8 +185,16 @@ impl Effects {
     }
 
     fn rotate(&mut self, dir: usize) {
+        self.taken();
         self.open_write[dir] = None;
         self.list.push(Effect::Rotate(dir));
+    }
+
+    /// A read's bytes may leave the input, if not said already.
+    fn taken(&mut self) {
+        if std::mem::take(&mut self.take_pending) {
+            self.list.push(Effect::Taken);
+        }
     }
 
     fn echo(&mut self, text: &[u8], tail: &[u8]) {
@@ -418,7 +438,7 @@ impl Lines {
     /// (at the end of the line being written to it), and a current resumed
     /// non-empty starts its age.
     pub fn tick(&mut self, now: Tai64N, effects: &mut Effects) {
-        effects.clear(self.currents.len(), self.status_files);
+        effects.clear(self.currents.len(), self.status_files, false);
         for (dir, c) in self.currents.iter_mut().enumerate() {
             if c.age.is_some() && c.first_line.is_none() && c.bytes > 0 {
                 c.first_line = Some(now);
@@ -436,7 +456,7 @@ impl Lines {
 
     /// Empties `effects`: a call that asks for nothing.
     pub(super) fn nothing(&self, effects: &mut Effects) {
-        effects.clear(self.currents.len(), self.status_files);
+        effects.clear(self.currents.len(), self.status_files, false);
     }
 
     /// Whether the machine is between lines (SIGTERM waits for that).
@@ -465,9 +485,10 @@ impl Lines {
     }
 
     /// Takes a chunk of input that arrived at `now`: the lines that begin in it
-    /// share that time's label (with `t`). `effects` gets what is to be done.
+    /// share that time's label (with `t`). `effects` gets what is to be done,
+    /// [`Effect::Taken`] among it.
     pub fn feed(&mut self, input: &[u8], now: Tai64N, effects: &mut Effects) {
-        effects.clear(self.currents.len(), self.status_files);
+        effects.clear(self.currents.len(), self.status_files, true);
         self.now = now;
         let mut at = 0;
         while at < input.len() {
@@ -521,6 +542,7 @@ impl Lines {
                 }
             }
         }
+        effects.taken();
     }
 
     /// The newline of a line still held in `prefix`: the line is decided and written.
@@ -600,7 +622,7 @@ impl Lines {
 
     /// At end of input: a last line without a newline gets one.
     pub fn finish(&mut self, effects: &mut Effects) {
-        effects.clear(self.currents.len(), self.status_files);
+        effects.clear(self.currents.len(), self.status_files, false);
         match self.state {
             State::Idle => {}
             State::Prefix => self.prefix_line_ends(effects),
@@ -614,7 +636,7 @@ impl Lines {
 
     /// SIGALRM: rotate every non-empty current, at once where no line is being written.
     pub fn rotate_all(&mut self, effects: &mut Effects) {
-        effects.clear(self.currents.len(), self.status_files);
+        effects.clear(self.currents.len(), self.status_files, false);
         for (dir, c) in self.currents.iter_mut().enumerate() {
             c.ask_rotation(dir, effects);
         }
@@ -687,6 +709,7 @@ mod tests {
                 let (what, span) = match effect {
                     Effect::Write { dir, span } => (format!("write {dir}"), Some(span)),
                     Effect::Rotate(dir) => (format!("rotate {dir}"), None),
+                    Effect::Taken => ("taken".to_string(), None),
                     Effect::Echo(span) => ("echo".to_string(), Some(span)),
                     Effect::Status { index, span } => (format!("status {index}"), Some(span)),
                 };
