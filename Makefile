@@ -8,6 +8,7 @@
 #   make programs             print the programs' names
 #   make deb                  the Debian packages daemontools and daemontools-run, in target/debian/
 #   make static               the static tarball daemontools-static-VERSION-ARCH.tar.gz, in target/static/
+#   STATIC_TARGET=aarch64-unknown-linux-musl make static   the same for aarch64 (cross-built)
 # The programs are one binary installed under each program's name (hard links),
 # and svscanboot, a shell script that runs svscan on SCANDIR.
 
