@@ -101,16 +101,19 @@ impl Dirs {
 /// 8: where `Taken` stands in a call's effects; `read`: the call was a read's.
 fn check_taken(effects: &Effects, read: bool) {
     let list = effects.list();
-    let taken: Vec<usize> = (0..list.len())
-        .filter(|&i| list[i] == lines::Effect::Taken)
+    let mut want: Vec<lines::Effect> = list
+        .iter()
+        .filter(|e| **e != lines::Effect::Taken)
+        .cloned()
         .collect();
-    if !read {
-        assert_eq!(taken, [], "Taken outside a read: {list:?}");
-        return;
+    if read {
+        let at = want
+            .iter()
+            .position(|e| matches!(e, lines::Effect::Rotate(_)))
+            .unwrap_or(want.len());
+        want.insert(at, lines::Effect::Taken);
     }
-    let first_rotation = list.iter().position(|e| matches!(e, lines::Effect::Rotate(_)));
-    let want = first_rotation.map_or(list.len() - 1, |r| r - 1);
-    assert_eq!(taken, [want], "Taken misplaced: {list:?}");
+    assert_eq!(list, want, "Taken missing, misplaced or outside a read");
 }
 
 /// The time at which the `k`th read arrives: the lines that begin in it share it.
@@ -342,11 +345,14 @@ proptest! {
         let input = lines.join(&b'\n');
         let mut effects = Effects::new();
         lines_machine.feed(&input[..cut.min(input.len())], arrival(0), &mut effects);
+        check_taken(&effects, true);
         if alarm {
             lines_machine.rotate_all(&mut effects);
+            check_taken(&effects, false);
         }
         let room = usize::try_from(lines_machine.input_before_rotation()).unwrap_or(usize::MAX);
         lines_machine.feed(&next[..room.min(next.len())], arrival(1), &mut effects);
+        check_taken(&effects, true);
         let rotations = effects.list().iter().filter(|e| matches!(e, lines::Effect::Rotate(_))).count();
         prop_assert_eq!(rotations, 0, "rotated within {} bytes", room);
     }
@@ -425,11 +431,13 @@ fn alarm_never_splits_a_line() {
     let mut effects = Effects::new();
     let mut feed = |lines: &mut Lines, dirs: &mut Dirs, input: &[u8]| {
         lines.feed(input, arrival(0), &mut effects);
+        check_taken(&effects, true);
         dirs.apply(&effects, input);
     };
     let alarm = |lines: &mut Lines, dirs: &mut Dirs| {
         let mut effects = Effects::new();
         lines.rotate_all(&mut effects);
+        check_taken(&effects, false);
         dirs.apply(&effects, &[]);
     };
     // Nothing of "two" has reached the directory when the alarm comes: at once.
@@ -444,6 +452,7 @@ fn alarm_never_splits_a_line() {
     feed(&mut lines, &mut dirs, b"\nafter\n");
     let mut effects = Effects::new();
     lines.finish(&mut effects);
+    check_taken(&effects, false);
     dirs.apply(&effects, &[]);
     let expected_last = [&b"two\nthree\n"[..], &long, b"\n"].concat();
     assert_eq!(dirs.all_files(0)[1..], [&expected_last, &b"after\n".to_vec()]);
@@ -1495,6 +1504,7 @@ proptest! {
             prop_assert_eq!(lines.deadline(), if owed { None } else { due(first) });
         }
         lines.finish(&mut effects);
+        check_taken(&effects, false);
         dirs.apply(&effects, &[]);
         // Every stamp of a kind has one length here (the seconds keep their digits).
         let stamp_len = script.stamp.map_or(0, |kind| stamp_of(kind, now).len());
