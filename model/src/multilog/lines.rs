@@ -54,8 +54,10 @@ pub enum Effect {
     /// them until then, a pipe): once in every read's effects, right before its
     /// first rotation, else last. Before a rotation, because a rotation may wait
     /// long (a processor), and a multilog killed then must not log again what is
-    /// already in the rotated file; what a read holds after its first rotation is
-    /// at most the few bytes read one at a time once a current is nearly full.
+    /// already in the rotated file. What a read holds after its first rotation is
+    /// lost to a kill during that rotation: a byte at most, as multilog reads a
+    /// byte at a time wherever a rotation could be due (a current nearly full, or a
+    /// rotation asked for inside a line: `Lines::input_before_rotation`).
     Taken,
 }
 
