@@ -6,6 +6,7 @@
 #   make install TARGET=x86_64-unknown-linux-musl …   the static build (static-pie)
 #   make install TARGET=aarch64-unknown-linux-gnu …    a cross build
 #   make programs             print the programs' names
+#   make version              print the version (Cargo.toml's [package] version)
 #   make deb                  the Debian packages daemontools and daemontools-run, in target/debian/
 #   make static               the static tarball daemontools-static-VERSION-ARCH.tar.gz, in target/static/
 #   STATIC_TARGET=aarch64-unknown-linux-musl make static   the same for aarch64 (cross-built)
@@ -29,8 +30,9 @@ CARGO ?= cargo
 # The programs, from the source (bins/lib.rs, `programs!(`, one name a line), not
 # from running the binary, which a cross build cannot.
 PROGRAMS := $(shell sed -n '/^programs!(/,/^);/s/^[[:space:]]*\([a-z0-9]*\),[[:space:]]*$$/\1/p' bins/lib.rs)
+VERSION := $(shell sed -n '/^\[package\]/,/^\[/s/^version[[:space:]]*=[[:space:]]*"\(.*\)".*/\1/p' Cargo.toml)
 
-.PHONY: all build test example install programs deb static clean
+.PHONY: all build test example install programs version deb static clean
 
 all: build
 
@@ -45,6 +47,9 @@ example: build
 
 programs:
 	@echo $(PROGRAMS)
+
+version:
+	@echo $(VERSION)
 
 install: build
 	@set -e; \
