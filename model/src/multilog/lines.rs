@@ -700,6 +700,21 @@ mod tests {
         }
     }
 
+    /// Every length up to three pieces of 16, so every rest (0 to 15 bytes), after
+    /// every length of what is there before.
+    #[test]
+    fn appending_in_pieces_copies_every_length() {
+        let source: Vec<u8> = (1..=48).collect();
+        for before in 0..=17 {
+            for len in 0..=source.len() {
+                let mut out = vec![0xff; before];
+                append_in_pieces(&mut out, &source[..len]);
+                assert_eq!(&out[..before], &vec![0xff; before][..]);
+                assert_eq!(&out[before..], &source[..len], "{len} bytes after {before}");
+            }
+        }
+    }
+
     /// The effects of feeding `reads` one after the other (each at its own time),
     /// then the end of input, written out with the bytes they name.
     fn story(args: &[&str], start: &[u64], reads: &[&[u8]]) -> String {
