@@ -225,6 +225,13 @@ fn checked(
     measured
 }
 
+/// The sides' order in a round: each round starts one side later, so that no side
+/// always runs right after the same other (each run begins with the disk still
+/// settling from the one before).
+fn rotated(sides: usize, round: usize) -> impl Iterator<Item = usize> {
+    (0..sides).map(move |k| (k + round) % sides)
+}
+
 /// The floor: `dir/floor.in` fed from a file to `dd`, which writes it into a new
 /// file in 1 MB writes and syncs that once.
 fn floor(dir: &Path) -> Duration {
@@ -320,7 +327,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
     let upstream = programs.len() - 1;
 
     println!(
-        "\nmultilog: median of {runs} alternating runs; throughput in MB/s; peak resident memory in kB (smaps at exit)"
+        "\nmultilog: median of {runs} alternating runs, each round starting one side later; throughput in MB/s; peak resident memory in kB (smaps at exit)"
     );
     println!(
         "| script | build | input MB | ours | ours, slowest–fastest run | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
@@ -334,8 +341,9 @@ pub fn run_all(sides: &Sides, runs: usize) {
         let want = expected(&std::fs::read(input).expect("input"));
         let (mut times, mut rss) = (vec![Vec::new(); programs.len()], vec![Vec::new(); programs.len()]);
         let mut cat = Vec::new();
-        for _ in 0..runs {
-            for (side, program) in programs.iter().enumerate() {
+        for round in 0..runs {
+            for side in rotated(programs.len(), round) {
+                let program = &programs[side];
                 let (t, kb) = checked(program, script, input, feed, &dir, stamp, &want);
                 times[side].push(t);
                 rss[side].push(kb);
@@ -399,7 +407,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
     let size = std::fs::metadata(&short).expect("input").len() as f64 / 1e6;
     let want = std::fs::read(&short).expect("input");
     println!(
-        "\nmultilog stamps upstream lacks: ours with the script against upstream's `{}` on the same input; median of {runs} alternating runs; throughput in MB/s",
+        "\nmultilog stamps upstream lacks: ours with the script against upstream's `{}` on the same input; median of {runs} alternating runs, each round starting one side later; throughput in MB/s",
         upstream_script.join(" ")
     );
     println!(
@@ -409,8 +417,9 @@ pub fn run_all(sides: &Sides, runs: usize) {
     for (letter, shape) in stamps {
         let script = [letter, "s16777215", "n20", "./main"];
         let mut times = vec![Vec::new(); programs.len()];
-        for _ in 0..runs {
-            for (side, program) in programs.iter().enumerate() {
+        for round in 0..runs {
+            for side in rotated(programs.len(), round) {
+                let program = &programs[side];
                 let (script, shape): (&[&str], _) = if side == upstream {
                     (&upstream_script, TAI64N)
                 } else {

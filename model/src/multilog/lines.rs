@@ -668,17 +668,30 @@ impl Lines {
     }
 }
 
-/// Appends `bytes` to `out` in 16-byte moves the compiler inlines, and the rest a
-/// byte at a time. A labelled line is mostly under 200 bytes: musl's `memcpy`
-/// (`rep movsq`) takes long to start on such a copy, where glibc's is quick.
+/// Appends `bytes` to `out` in 16-byte moves the compiler inlines. A labelled line
+/// is mostly under 200 bytes: musl's `memcpy` (`rep movsq`) takes long to start on
+/// such a copy, where glibc's is quick.
 fn append_in_pieces(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len());
     let (pieces, rest) = bytes.as_chunks::<16>();
     for piece in pieces {
         out.extend_from_slice(piece);
     }
-    for &byte in rest {
-        out.push(byte);
+    if rest.is_empty() {
+        return;
+    }
+    match bytes.last_chunk::<16>() {
+        // The rest as one more move: the last 16 bytes, over the end of the last
+        // piece, which they repeat.
+        Some(last) => {
+            out.truncate(out.len() + rest.len() - 16);
+            out.extend_from_slice(last);
+        }
+        None => {
+            for &byte in rest {
+                out.push(byte);
+            }
+        }
     }
 }
 
