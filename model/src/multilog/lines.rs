@@ -151,7 +151,7 @@ impl Effects {
     fn make(&mut self, bytes: &[&[u8]]) -> Span {
         let start = self.made.len();
         for b in bytes {
-            self.made.extend_from_slice(b);
+            append(&mut self.made, b);
         }
         Span::Made(start..self.made.len())
     }
@@ -163,11 +163,7 @@ impl Effects {
         let start = self.made.len();
         self.made.extend_from_slice(stamp);
         self.made.truncate(start + len);
-        if cfg!(target_env = "musl") {
-            append_in_pieces(&mut self.made, line);
-        } else {
-            self.made.extend_from_slice(line);
-        }
+        append(&mut self.made, line);
         Span::Made(start..self.made.len())
     }
 
@@ -201,8 +197,8 @@ impl Effects {
 
     fn echo(&mut self, text: &[u8], tail: &[u8]) {
         let start = self.shown.len();
-        self.shown.extend_from_slice(text);
-        self.shown.extend_from_slice(tail);
+        append(&mut self.shown, text);
+        append(&mut self.shown, tail);
         let span = Span::Shown(start..self.shown.len());
         if let Some(i) = self.open_echo
             && let Effect::Echo(last) = &mut self.list[i]
@@ -668,9 +664,21 @@ impl Lines {
     }
 }
 
+/// Appends `bytes` to `out`: a line's copy into the bytes to write or to show.
+#[inline(always)]
+fn append(out: &mut Vec<u8>, bytes: &[u8]) {
+    if cfg!(target_env = "musl") {
+        append_in_pieces(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
+    }
+}
+
 /// Appends `bytes` to `out` in 16-byte moves the compiler inlines. A labelled line
 /// is mostly under 200 bytes: musl's `memcpy` (`rep movsq`) takes long to start on
-/// such a copy, where glibc's is quick.
+/// such a copy, where glibc's is quick. Inlined into each caller: a call per line
+/// costs more than the moves of most lines.
+#[inline(always)]
 fn append_in_pieces(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len());
     let (pieces, rest) = bytes.as_chunks::<16>();
