@@ -225,9 +225,10 @@ fn checked(
     measured
 }
 
-/// The sides' order in a round: each round starts one side later, so that no side
-/// always runs right after the same other (each run begins with the disk still
-/// settling from the one before).
+/// The sides' order in a round: each round starts one side later, so that each side
+/// takes each place in turn (a run begins with the disk still settling from the one
+/// before, and the first place follows a different run). A side still follows the
+/// same other whenever it does not open the round.
 fn rotated(sides: usize, round: usize) -> impl Iterator<Item = usize> {
     (0..sides).map(move |k| (k + round) % sides)
 }
