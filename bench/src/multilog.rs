@@ -109,11 +109,13 @@ enum Feed {
 /// One run: the wall time of `command` reading `input`, and its resident memory (kB)
 /// as it exits.
 ///
-/// The memory is the Rss of /proc/PID/smaps_rollup, read while ptrace holds the
-/// program at its exit: a walk of its page tables, so exact. multilog's memory only
-/// grows (it unmaps nothing), so this is its peak. The peak the kernel keeps
-/// (getrusage's, as time(1) reports it, and VmHWM) comes from approximate per-CPU
-/// counters on current kernels: seen here off by up to 250 kB, either way.
+/// The memory is the largest Rss of /proc/PID/smaps_rollup (a walk of its page
+/// tables, so exact) read every 2 ms from the program's exec on and once more while
+/// ptrace holds it at its exit. The exit's alone would miss what the program frees
+/// before it exits: musl's malloc unmaps large buffers when they are dropped. The
+/// peak the kernel keeps (getrusage's, as time(1) reports it, and VmHWM) comes from
+/// approximate per-CPU counters on current kernels: seen here off by up to 250 kB,
+/// either way.
 ///
 /// The program is started behind a shell that waits on a FIFO, so that it can be
 /// seized before it runs.
@@ -173,10 +175,16 @@ fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64
         })
     });
     let mut resident = 0;
+    let mut sampler = None;
     let status = loop {
         match waitpid(pid, None).expect("wait") {
+            WaitStatus::PtraceEvent(_, _, e) if e == Event::PTRACE_EVENT_EXEC as i32 => {
+                sampler.get_or_insert_with(|| Sampler::start(pid.as_raw() as u32));
+                ptrace::cont(pid, None).expect("continue");
+            }
             WaitStatus::PtraceEvent(_, _, e) if e == Event::PTRACE_EVENT_EXIT as i32 => {
-                resident = smaps_rss(pid.as_raw() as u32);
+                let sampled = sampler.take().map_or(0, Sampler::largest);
+                resident = sampled.max(smaps_rss(pid.as_raw() as u32));
                 ptrace::cont(pid, None).expect("continue");
             }
             WaitStatus::PtraceEvent(..) => ptrace::cont(pid, None).expect("continue"),
@@ -192,6 +200,35 @@ fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64
     }
     assert_eq!(status, 0, "{:?} failed", command);
     (elapsed, resident)
+}
+
+/// Reads a process's resident memory every 2 ms from a thread of its own.
+struct Sampler {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<u64>,
+}
+
+impl Sampler {
+    fn start(pid: u32) -> Sampler {
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut largest = 0;
+            while !stopped.load(Ordering::Relaxed) {
+                largest = largest.max(smaps_rss(pid));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            largest
+        });
+        Sampler { stop, thread }
+    }
+
+    /// Stops sampling: the largest sample, in kB.
+    fn largest(self) -> u64 {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().expect("sampler")
+    }
 }
 
 /// kB resident of process `pid`, from its page tables.
