@@ -80,7 +80,8 @@ fn what_was_read_is_in_current_when_the_writer_pauses() {
         }
         out.into_bytes()
     };
-    // A block of exactly 32768 bytes of whole lines, as one read of ours takes.
+    // A block of exactly 32768 bytes of whole lines, as one read of the glibc build
+    // takes (a musl build's take up to 128 kB).
     let mut exact = block(32_000);
     let pad = 32_768 - exact.len() - 1;
     exact.extend(std::iter::repeat_n(b'p', pad));

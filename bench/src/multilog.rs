@@ -106,16 +106,15 @@ enum Feed {
     LinePerWrite,
 }
 
-/// One run: the wall time of `command` reading `input`, and its resident memory (kB)
-/// as it exits.
+/// One run: the wall time of `command` reading `input`, and its peak resident
+/// memory (kB).
 ///
 /// The memory is the largest Rss of /proc/PID/smaps_rollup (a walk of its page
 /// tables, so exact) read every 2 ms from the program's exec on and once more while
 /// ptrace holds it at its exit. The exit's alone would miss what the program frees
 /// before it exits: musl's malloc unmaps large buffers when they are dropped. The
 /// peak the kernel keeps (getrusage's, as time(1) reports it, and VmHWM) comes from
-/// approximate per-CPU counters on current kernels: seen here off by up to 250 kB,
-/// either way.
+/// approximate per-CPU counters on current kernels, off either way.
 ///
 /// The program is started behind a shell that waits on a FIFO, so that it can be
 /// seized before it runs.
@@ -288,7 +287,8 @@ fn floor(dir: &Path) -> Duration {
 /// bytes, each synced and renamed before the next is begun, the last synced at the
 /// end; writeback started after every MB, as ours does. Nothing is read and no line
 /// is looked at: the time left is the disk's. A logger that waits for each sync, as
-/// 0.76's does and as ours does to hold no input through it, cannot be faster.
+/// 0.76's does and as ours does to hold no input through it, cannot be faster (but
+/// for its start, which this floor does not pay).
 fn synced_floor(dir: &Path, bytes: &[u8]) -> Duration {
     use std::os::unix::fs::PermissionsExt;
     let out = dir.join("synced");
@@ -318,6 +318,7 @@ fn synced_floor(dir: &Path, bytes: &[u8]) -> Duration {
         .map(|e| e.expect("synced floor").metadata().expect("synced floor").len())
         .sum();
     assert_eq!(written, bytes.len() as u64, "the synced floor wrote everything");
+    let _ = std::fs::remove_dir_all(&out);
     time
 }
 
@@ -404,7 +405,7 @@ pub fn run_all(sides: &Sides, runs: usize) {
     let upstream = programs.len() - 1;
 
     println!(
-        "\nmultilog: median of {runs} alternating runs, each round starting one side later; throughput in MB/s; peak resident memory in kB (smaps at exit)"
+        "\nmultilog: median of {runs} alternating runs, each round starting one side later; throughput in MB/s; peak resident memory in kB (the largest of smaps samples every 2 ms and at exit)"
     );
     println!(
         "| script | build | input MB | ours | ours, slowest–fastest run | upstream | ours/upstream | `cat > file` | ours/cat | RSS ours | RSS upstream | RSS ratio |"
