@@ -14,6 +14,8 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// `lines` lines of 60 to 140 bytes; every fourth has DEBUG in it.
@@ -203,14 +205,13 @@ fn run(command: Command, input: &Path, feed: Feed, cwd: &Path) -> (Duration, u64
 
 /// Reads a process's resident memory every 2 ms from a thread of its own.
 struct Sampler {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<u64>,
 }
 
 impl Sampler {
     fn start(pid: u32) -> Sampler {
-        use std::sync::atomic::Ordering;
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let thread = std::thread::spawn(move || {
             let mut largest = 0;
@@ -225,7 +226,7 @@ impl Sampler {
 
     /// Stops sampling: the largest sample, in kB.
     fn largest(self) -> u64 {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.stop.store(true, Ordering::Relaxed);
         self.thread.join().expect("sampler")
     }
 }

@@ -26,8 +26,8 @@ use crate::tz::Zone;
 
 /// The most input read at a time: few system calls, memory near upstream's. A musl
 /// build (the static one), which maps no shared C library and so has memory to
-/// spare, reads more at a time: fewer and longer writes, which cost a disk-backed file system
-/// less per byte.
+/// spare, reads more at a time: fewer and longer writes, which cost a disk-backed
+/// file system less per byte.
 pub const READ_MAX: usize = if cfg!(target_env = "musl") {
     128 * 1024
 } else {
