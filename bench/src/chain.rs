@@ -72,7 +72,7 @@ fn wall_times(sides: &[PathBuf], argv: &[&str], cwd: &Path, runs: usize) -> Vec<
 
 /// Instructions executed by `argv[0]` up to its exec of the next program, in all and
 /// in the dynamic loader: callgrind dumps its counts before every `execve` (failed
-/// tries along PATH included).
+/// tries along PATH included); `None` if it dumped none.
 fn instructions(bin: &Path, argv: &[&str], cwd: &Path) -> Option<Count> {
     // Writable by anyone: setuidgid changes user before its exec, where the dump happens.
     let dumps = cwd.join("callgrind");
@@ -90,18 +90,22 @@ fn instructions(bin: &Path, argv: &[&str], cwd: &Path) -> Option<Count> {
     if !v.status().ok()?.success() {
         return None;
     }
-    let mut sum = Count::default();
+    let (mut sum, mut execs) = (Count::default(), 0);
     for e in std::fs::read_dir(&dumps).ok()?.flatten() {
         let text = std::fs::read_to_string(e.path()).ok()?;
         // The file named at the start is left empty: each exec tried dumps its own.
-        if text.is_empty() {
+        // Only those dumps count: in a binary without symbols callgrind cannot find
+        // `execve`, and what it dumps at the end (a child's exit, for fghack) is
+        // not the count up to the exec.
+        if !text.contains("\ndesc: Trigger: --dump-before=execve\n") {
             continue;
         }
         let dump = read_dump(&text)?;
         sum.all += dump.all;
         sum.loader += dump.loader;
+        execs += 1;
     }
-    Some(sum)
+    (execs > 0).then_some(sum)
 }
 
 /// Instructions counted in one callgrind dump.
