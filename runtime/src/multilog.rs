@@ -31,8 +31,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const PROG: &str = "multilog";
-/// The most writes to one directory gathered into one system call.
-const GATHER: usize = 8;
+/// The most writes to one directory gathered into one system call: a read's lines
+/// that a pattern cuts into pieces go out in a few calls.
+const GATHER: usize = 64;
 /// After this many bytes written to a current, its writeback to disk is started, so
 /// that the fsync before the next rotation finds little left to wait for.
 const WRITEBACK_EVERY: usize = 1 << 20;

@@ -597,21 +597,21 @@ impl Lines {
 
     /// Between lines, without `t`: decides the lines at `input[at..]`'s start
     /// that end within their first 1000 bytes where they lie, without holding
-    /// them in `prefix`, writes them, and returns how many bytes of input that
-    /// took. The same as holding each until its end. What is written and shown is
-    /// copied all the same: lines a pattern leaves out would cut the input into
-    /// many short writes.
+    /// them in `prefix`, writes them from the input, and returns how many bytes of
+    /// input that took. The same as holding each until its end. A directory's
+    /// lines that follow one another in the input are one write; those a pattern
+    /// leaves out cut it into pieces, which the caller gathers into few calls.
     fn decide_run(&mut self, input: &[u8], at: usize, effects: &mut Effects) -> usize {
         let mut taken = 0;
         loop {
-            let rest = &input[at + taken..];
+            let start = at + taken;
+            let rest = &input[start..];
             let Some(end) = memchr::memchr(b'\n', &rest[..rest.len().min(PREFIX_MAX)]) else {
                 return taken;
             };
             decide(&self.actions, &mut self.selected, &rest[..end], effects);
             if self.selected.contains(&true) {
-                let span = effects.make(&[&rest[..=end]]);
-                self.write_selected(&span, effects);
+                self.write_selected(&Span::Input(start..start + end + 1), effects);
             }
             self.end_line(effects);
             taken += end + 1;
