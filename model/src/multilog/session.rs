@@ -8,7 +8,8 @@
 //! due ([`to_read`]): near a rotation, multilog reads a byte at a time until the
 //! line that fills `current` ends, and holds nothing when the rotation waits.
 //! Everything a read brought is written before the next read: the line machine
-//! makes it one write per directory, where no rotation comes between.
+//! makes it one write per directory where no rotation comes between (lines a
+//! pattern leaves out cut it into pieces, gathered into few system calls).
 //!
 //! SIGTERM ends multilog between lines: after it, the rest of the line being read
 //! is read a byte at a time, so that the next line stays unread for whoever reads
