@@ -95,7 +95,7 @@ fn instructions(bin: &Path, argv: &[&str], cwd: &Path) -> Option<Count> {
         let text = std::fs::read_to_string(e.path()).ok()?;
         // The file named at the start is left empty: each exec tried dumps its own.
         // Only those dumps count: in a binary without symbols callgrind cannot find
-        // `execve`, and what it dumps at the end (a child's exit, for fghack) is
+        // `execve`, and what it dumps at the end (fghack's own exit, after its child's) is
         // not the count up to the exec.
         if !text.contains("\ndesc: Trigger: --dump-before=execve\n") {
             continue;

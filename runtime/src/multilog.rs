@@ -31,8 +31,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const PROG: &str = "multilog";
-/// The most writes to one directory gathered into one system call: a read's lines
-/// that a pattern cuts into pieces go out in a few calls.
+/// The most writes to one directory gathered into one system call: the pieces of a
+/// read that a pattern cuts (`Lines`) go out in few calls.
 const GATHER: usize = 64;
 /// After this many bytes written to a current, its writeback to disk is started, so
 /// that the fsync before the next rotation finds little left to wait for.
@@ -309,8 +309,9 @@ impl Outputs<'_> {
             list = rest;
             match first {
                 lines::Effect::Write { dir, span } => {
-                    // The writes to one directory that follow go out in the same
-                    // system call (a held line's start, then the rest of it).
+                    // The writes to one directory that follow, up to GATHER, go out in
+                    // the same system call (a held line's start, then the rest of it;
+                    // the pieces a pattern cut).
                     let mut parts = [IoSlice::new(&[]); GATHER];
                     parts[0] = IoSlice::new(effects.bytes(span, read));
                     let mut n = 1;

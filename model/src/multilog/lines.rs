@@ -597,10 +597,12 @@ impl Lines {
 
     /// Between lines, without `t`: decides the lines at `input[at..]`'s start
     /// that end within their first 1000 bytes where they lie, without holding
-    /// them in `prefix`, writes them from the input, and returns how many bytes of
-    /// input that took. The same as holding each until its end. A directory's
-    /// lines that follow one another in the input are one write; those a pattern
-    /// leaves out cut it into pieces, which the caller gathers into few calls.
+    /// them in `prefix`, writes them, and returns how many bytes of input that
+    /// took. The same as holding each until its end. With one directory the lines
+    /// go out from the input: those a pattern leaves out cut the write into
+    /// pieces, which the caller gathers into few calls. With more, they are
+    /// copied, so that each directory's write stays one piece, where pieces of
+    /// the input would alternate between the directories.
     fn decide_run(&mut self, input: &[u8], at: usize, effects: &mut Effects) -> usize {
         let mut taken = 0;
         loop {
@@ -611,7 +613,13 @@ impl Lines {
             };
             decide(&self.actions, &mut self.selected, &rest[..end], effects);
             if self.selected.contains(&true) {
-                self.write_selected(&Span::Input(start..start + end + 1), effects);
+                let line = start..start + end + 1;
+                let span = if self.currents.len() == 1 {
+                    Span::Input(line)
+                } else {
+                    effects.make(&[&input[line]])
+                };
+                self.write_selected(&span, effects);
             }
             self.end_line(effects);
             taken += end + 1;
@@ -796,6 +804,15 @@ mod tests {
             &["-*skip*", "e", "=status", "./a"],
             &[0],
             &[b"one\nskip me\ntwo\nthree\n", b"four\n"]
+        ));
+    }
+
+    #[test]
+    fn a_patterns_lines_go_to_several_directories_in_one_write_each() {
+        insta::assert_snapshot!(story(
+            &["-*skip*", "./a", "./b"],
+            &[0, 0],
+            &[b"one\nskip me\ntwo\nskip\nthree\n"]
         ));
     }
 
